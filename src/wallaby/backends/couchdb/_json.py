@@ -1,0 +1,22 @@
+"""JSON in and out, through orjson, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ._errors import InvalidArgument
+
+__all__ = ["dumps", "loads", "JSONDecodeError"]
+
+loads = orjson.loads
+JSONDecodeError = orjson.JSONDecodeError
+
+
+def dumps(value: Any) -> bytes:
+    """Serialise ``value``; a value JSON cannot hold raises InvalidArgument."""
+    try:
+        return orjson.dumps(value)
+    except TypeError as exc:
+        raise InvalidArgument(f"cannot be sent as JSON: {exc}") from None

@@ -1,0 +1,76 @@
+"""What the core needs from an event loop, and nothing more.
+
+The core is plain ``async def`` code. Everything that touches a loop goes
+through a Runtime: an HTTP request with a streamed body, a sleep, a task in
+the background. The asyncio flavour implements it on aiohttp, the Twisted
+flavour on Twisted's HTTP Agent. A Runtime translates its framework's
+failures into NetworkError / Timeout, so the core never sees them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Protocol
+
+__all__ = ["Runtime", "Response", "Task", "Timeouts"]
+
+
+class Timeouts:
+    """Seconds to wait: for a connection, and for each read of an answer."""
+
+    __slots__ = ("connect", "read")
+
+    def __init__(self, connect: float | None = 10.0, read: float | None = 60.0) -> None:
+        self.connect = connect
+        self.read = read
+
+    def __repr__(self) -> str:
+        return f"Timeouts(connect={self.connect!r}, read={self.read!r})"
+
+
+class Response(Protocol):
+    """An answer whose headers have arrived; its body is read once, whole or in chunks."""
+
+    status: int
+
+    def header(self, name: str) -> str | None:
+        """A response header by case-insensitive name."""
+
+    async def read(self) -> bytes:
+        """The whole body; the connection goes back to the pool."""
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, in bounded pieces; a cut raises NetworkError."""
+
+    def close(self) -> None:
+        """Drop the body unread, closing the connection if it was not finished."""
+
+
+class Task(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Runtime(Protocol):
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        read_timeout: float | None,
+    ) -> Response:
+        """Send a request; return once the status and headers are in."""
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> Task:
+        """Run ``coro`` in the background; a failure is logged, never lost silently."""
+
+    def call_soon(self, fn: Callable[[], Any]) -> None: ...
+
+    def is_awaitable(self, value: Any) -> bool:
+        """Can a core coroutine ``await`` this under this runtime."""
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+
+

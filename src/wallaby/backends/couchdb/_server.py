@@ -1,0 +1,122 @@
+"""Server: one CouchDB node's root URL, its credentials and its connection pool."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine
+
+from ._errors import InvalidArgument, InvalidType
+from ._http import Http, basic_auth
+from ._params import query_string
+from ._runtime import Runtime, Task, Timeouts
+from ._urls import db_segment, split_credentials
+
+if TYPE_CHECKING:
+    from ._database import Database
+
+__all__ = ["Server"]
+
+log = logging.getLogger("wallaby.backends.couchdb")
+
+_ALL_DBS_PARAMS = {
+    "descending": False,
+    "endkey": True,
+    "end_key": True,
+    "limit": False,
+    "skip": False,
+    "startkey": True,
+    "start_key": True,
+}
+
+
+class Server:
+    """A CouchDB server: ``Server('http://admin:secret@localhost:5984')``.
+
+    Credentials come from ``user``/``password`` (``username`` too) or from the
+    URL's userinfo; they are sent as HTTP Basic auth and never shown again.
+    One Server holds one pool of keep-alive connections, shared by every
+    Database it hands out; ``close()`` (or leaving ``async with``) releases it.
+    """
+
+    _make_runtime: ClassVar[Callable[[Timeouts], Runtime]]
+    _database_class: ClassVar[type[Database]]
+
+    def __init__(
+        self,
+        url: str = "http://localhost:5984",
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        username: str | None = None,
+        connect_timeout: float | None = 10.0,
+        read_timeout: float | None = 60.0,
+    ) -> None:
+        base, url_user, url_password = split_credentials(url)
+        if username is not None:
+            if user is not None and user != username:
+                raise InvalidArgument("give user or username, not both")
+            user = username
+        if user is None:
+            user, password = url_user, url_password if password is None else password
+        for value, what in ((user, "user"), (password, "password")):
+            if value is not None and not isinstance(value, str):
+                raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
+        self.url = base
+        self.user = user
+        timeouts = Timeouts(connect_timeout, read_timeout)
+        self._runtime = type(self)._make_runtime(timeouts)
+        self._http = Http(self._runtime, base, basic_auth(user, password) if user else None, timeouts)
+        self._tasks: set[Task] = set()
+
+    def __repr__(self) -> str:
+        who = f" as {self.user!r}" if self.user else ""
+        return f"<{type(self).__name__} {self.url}{who}>"
+
+    async def __aenter__(self) -> Server:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> Task:
+        task = self._runtime.spawn(coro)
+        self._tasks.add(task)
+        return task
+
+    def _forget(self, task: Task) -> None:
+        self._tasks.discard(task)
+
+    async def close(self) -> None:
+        """Stop every changes feed of this server and close its connections."""
+        tasks, self._tasks = self._tasks, set()
+        for task in tasks:
+            task.cancel()
+        await self._runtime.close()
+
+    def database(self, name: str) -> Database:
+        """The Database ``name`` on this server (no request is sent)."""
+        return self._database_class(name, server=self)
+
+    async def info(self) -> dict[str, Any]:
+        """``GET /``: the server's welcome, version and vendor."""
+        return await self._http.json("GET", "/")
+
+    async def all_dbs(self, **params: Any) -> list[str]:
+        """``GET /_all_dbs``: database names (``limit``, ``skip``, ``startkey``...)."""
+        return await self._http.json("GET", "/_all_dbs", query_string(params, _ALL_DBS_PARAMS))
+
+    async def uuids(self, count: int = 1) -> list[str]:
+        """``GET /_uuids?count=N``: ``count`` fresh ids from the server."""
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise InvalidArgument(f"count must be a positive int, not {count!r}")
+        result = await self._http.json("GET", "/_uuids", f"?count={count}")
+        return result["uuids"]
+
+    async def create(self, name: str, **params: Any) -> Database:
+        """``PUT /{db}``: create a database (``q``, ``n``, ``partitioned``) and return it."""
+        await self._http.json("PUT", "/" + db_segment(name), query_string(params))
+        return self.database(name)
+
+    async def delete(self, name: str) -> dict[str, Any]:
+        """``DELETE /{db}``: delete a database and all its documents."""
+        return await self._http.json("DELETE", "/" + db_segment(name))

@@ -1,0 +1,311 @@
+"""The Runtime for Twisted, on Twisted's HTTP Agent, and the Twisted flavour's classes.
+
+Works on any reactor: the reactor is looked up when the first request is
+made, so a program can install the reactor it wants before that. Each public
+coroutine of the core becomes a method that returns a Deferred.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections import deque
+from typing import Any, AsyncIterator, Callable, Coroutine, Mapping
+
+from twisted.internet import defer, error, protocol
+from twisted.python.failure import Failure
+from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
+from twisted.web.http import PotentialDataLoss
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
+from zope.interface import implementer
+
+from . import _database, _server
+from ._errors import NetworkError, Timeout
+from ._runtime import Timeouts
+
+__all__ = ["TwistedRuntime", "Server", "Database"]
+
+log = logging.getLogger("wallaby.backends.couchdb")
+
+# Buffered bytes past which the socket is paused until the consumer catches up.
+_HIGH_WATER = 256 * 1024
+
+
+def _network_error(failure: BaseException, method: str, url: str) -> NetworkError:
+    if isinstance(failure, (defer.TimeoutError, error.TimeoutError)):
+        return Timeout("no answer in time", method=method, url=url)
+    reasons = getattr(failure, "reasons", None)  # ResponseFailed and friends wrap Failures
+    if reasons:
+        failure = reasons[0].value
+    text = str(failure)
+    return NetworkError(f"{type(failure).__name__}: {text}" if text else type(failure).__name__, method=method, url=url)
+
+
+@implementer(IBodyProducer)
+class _BytesProducer:
+    """A request body already in memory, written in one go."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+        self.length = len(body)
+
+    def startProducing(self, consumer: Any) -> defer.Deferred[None]:
+        consumer.write(self._body)
+        return defer.succeed(None)
+
+    def pauseProducing(self) -> None:
+        pass
+
+    def resumeProducing(self) -> None:
+        pass
+
+    def stopProducing(self) -> None:
+        pass
+
+
+class _BodyReader(protocol.Protocol):
+    """Receives a response body; pauses the socket when too much is buffered."""
+
+    def __init__(self, reactor: Any, read_timeout: float | None) -> None:
+        self.reactor = reactor
+        self.read_timeout = read_timeout
+        self.buffer: deque[bytes] = deque()
+        self.buffered = 0
+        self.paused = False
+        self.finished: Failure | None = None
+        self.done = False
+        self.waiter: defer.Deferred[None] | None = None
+        self.timer: Any = None
+
+    def connectionMade(self) -> None:
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.read_timeout is None or self.done:
+            return
+        if self.timer is not None and self.timer.active():
+            self.timer.reset(self.read_timeout)
+        else:
+            self.timer = self.reactor.callLater(self.read_timeout, self._timed_out)
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        if self.paused:  # the consumer is slow, not the server
+            self._arm()
+            return
+        self.finished = Failure(defer.TimeoutError())
+        self.transport.stopProducing()
+        self._wake()
+
+    def dataReceived(self, data: bytes) -> None:
+        self.buffer.append(data)
+        self.buffered += len(data)
+        if self.buffered > _HIGH_WATER and not self.paused:
+            self.paused = True
+            self.transport.pauseProducing()
+        self._arm()
+        self._wake()
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.done = True
+        if self.finished is None and not reason.check(ResponseDone, PotentialDataLoss):
+            self.finished = reason
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None:
+            waiter.callback(None)
+
+    def take(self) -> bytes | None:
+        """The next buffered piece, resuming the socket when the buffer drains."""
+        if not self.buffer:
+            return None
+        data = self.buffer.popleft()
+        self.buffered -= len(data)
+        if self.paused and self.buffered <= _HIGH_WATER // 4:
+            self.paused = False
+            self.transport.resumeProducing()
+            self._arm()
+        return data
+
+    def wait(self) -> defer.Deferred[None]:
+        self.waiter = defer.Deferred(lambda d: self.abort())
+        return self.waiter
+
+    def abort(self) -> None:
+        if not self.done:
+            self.done = True
+            if self.timer is not None and self.timer.active():
+                self.timer.cancel()
+            self.transport.stopProducing()
+
+
+class TwistedResponse:
+    __slots__ = ("_response", "_reactor", "_read_timeout", "_method", "_url", "_reader", "status")
+
+    def __init__(self, response: Any, reactor: Any, read_timeout: float | None, method: str, url: str) -> None:
+        self._response = response
+        self._reactor = reactor
+        self._read_timeout = read_timeout
+        self._method = method
+        self._url = url
+        self._reader: _BodyReader | None = None
+        self.status = response.code
+
+    def header(self, name: str) -> str | None:
+        values = self._response.headers.getRawHeaders(name)
+        return values[-1] if values else None
+
+    def _start(self) -> _BodyReader:
+        reader = self._reader = _BodyReader(self._reactor, self._read_timeout)
+        self._response.deliverBody(reader)
+        return reader
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        reader = self._start()
+        try:
+            while True:
+                data = reader.take()
+                if data is not None:
+                    yield data
+                elif reader.finished is not None:
+                    raise _network_error(reader.finished.value, self._method, self._url)
+                elif reader.done:
+                    return
+                else:
+                    await reader.wait()
+        finally:
+            reader.abort()
+
+    async def read(self) -> bytes:
+        parts = [data async for data in self.chunks()]
+        return b"".join(parts)
+
+    def close(self) -> None:
+        if self._reader is None:
+            if self._response.length is UNKNOWN_LENGTH or self._response.length:
+                self._start().abort()
+        else:
+            self._reader.abort()
+
+
+class _Task:
+    __slots__ = ("_deferred",)
+
+    def __init__(self, deferred: defer.Deferred[Any]) -> None:
+        self._deferred = deferred
+
+    def cancel(self) -> None:
+        self._deferred.cancel()
+
+
+def _log_failure(failure: Failure) -> None:
+    if not failure.check(defer.CancelledError):
+        log.error("background task failed", exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+
+
+class TwistedRuntime:
+    """Requests through one Agent and one persistent connection pool."""
+
+    pool_size = 32
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self._timeouts = timeouts
+        self._agent: Agent | None = None
+        self._pool: HTTPConnectionPool | None = None
+        self._reactor: Any = None
+
+    def _setup(self) -> Agent:
+        from twisted.internet import reactor
+
+        self._reactor = reactor
+        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool.maxPersistentPerHost = self.pool_size
+        self._agent = Agent(reactor, connectTimeout=self._timeouts.connect, pool=self._pool)
+        return self._agent
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        read_timeout: float | None,
+    ) -> TwistedResponse:
+        agent = self._agent or self._setup()
+        raw_headers = Headers({name: [value] for name, value in headers.items()})
+        producer = _BytesProducer(body) if body is not None else None
+        deferred = agent.request(method.encode("ascii"), url.encode("ascii"), raw_headers, producer)
+        if read_timeout is not None:
+            deferred.addTimeout(read_timeout, self._reactor)
+        try:
+            response = await deferred
+        except defer.CancelledError:
+            raise
+        except Exception as exc:
+            raise _network_error(exc, method, url) from None
+        return TwistedResponse(response, self._reactor, read_timeout, method, url)
+
+    async def sleep(self, seconds: float) -> None:
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        await deferLater(reactor, seconds)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> _Task:
+        deferred = defer.Deferred.fromCoroutine(coro)
+        deferred.addErrback(_log_failure)
+        return _Task(deferred)
+
+    def call_soon(self, fn: Callable[[], Any]) -> None:
+        from twisted.internet import reactor
+
+        reactor.callLater(0, fn)
+
+    def is_awaitable(self, value: Any) -> bool:
+        return isinstance(value, defer.Deferred) or inspect.isawaitable(value)
+
+    def is_cancellation(self, exc: BaseException) -> bool:
+        return isinstance(exc, defer.CancelledError)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool, self._agent = self._pool, None, None
+            await pool.closeCachedConnections()
+
+
+def _returns_deferred(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., defer.Deferred[Any]]:
+    @functools.wraps(fn)
+    def method(*args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+        return defer.Deferred.fromCoroutine(fn(*args, **kwargs))
+
+    return method
+
+
+def _deferred_api(cls: type) -> type:
+    """Give ``cls`` a Deferred-returning twin of each public coroutine method it inherits."""
+    for klass in reversed(cls.__mro__[1:]):
+        for name, member in vars(klass).items():
+            if (not name.startswith("_") or name in ("__aenter__", "__aexit__")) and inspect.iscoroutinefunction(member):
+                setattr(cls, name, _returns_deferred(member))
+    return cls
+
+
+@_deferred_api
+class Server(_server.Server):
+    __doc__ = _server.Server.__doc__
+    _make_runtime = TwistedRuntime
+
+
+@_deferred_api
+class Database(_database.Database):
+    __doc__ = _database.Database.__doc__
+    _server_class = Server
+
+
+Server._database_class = Database

@@ -1,0 +1,68 @@
+"""Names in URLs, and server URLs without their credentials.
+
+Rules kept here:
+
+- A database name, a document id and an attachment name each become one path
+  segment: every character but ``A-Z a-z 0-9 _ . - ~`` is percent-encoded as
+  UTF-8, ``/`` and ``+`` included (CouchDB reads a raw ``+`` as a space).
+- The ``_design/`` and ``_local/`` prefixes of an id stay as they are: CouchDB
+  answers ``_design%2F...`` with a redirect.
+- Credentials never stay in a URL: they are split off the server URL once, and
+  every URL the library builds (and so every error) is free of them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from ._errors import InvalidArgument, InvalidType
+
+__all__ = ["split_credentials", "redact", "db_segment", "doc_segment", "attachment_segment"]
+
+_PREFIXES = ("_design/", "_local/")
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``http://u:p@host:5984/`` -> (``http://host:5984``, ``u``, ``p``)."""
+    if not isinstance(url, str):
+        raise InvalidType(f"url must be a str, not {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(f"url must be an http:// or https:// URL with a host, not {redact(url)!r}")
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")), user, password
+
+
+def redact(url: str) -> str:
+    """The URL with any userinfo removed, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgument(f"{what} must not be empty")
+    return value
+
+
+def db_segment(name: object) -> str:
+    return quote(_name(name, "database name"), safe="")
+
+
+def doc_segment(docid: object) -> str:
+    docid = _name(docid, "document id")
+    for prefix in _PREFIXES:
+        if docid.startswith(prefix) and len(docid) > len(prefix):
+            return prefix + quote(docid[len(prefix):], safe="")
+    return quote(docid, safe="")
+
+
+def attachment_segment(name: object) -> str:
+    return quote(_name(name, "attachment name"), safe="")

@@ -1,0 +1,31 @@
+"""wallaby.backends.couchdb for asyncio: the same classes, names and results, as coroutines.
+
+::
+
+    from wallaby.backends.couchdb.aio import Database
+
+    async with Database("mydb", url="http://admin:secret@localhost:5984") as db:
+        doc = await db.get("docid")
+"""
+
+from __future__ import annotations
+
+from .. import _database, _server
+from .._errors import *  # noqa: F403
+from .._errors import __all__ as _error_names
+from ._runtime import AioRuntime
+
+__all__ = ["Server", "Database", *_error_names]
+
+
+class Server(_server.Server):
+    __doc__ = _server.Server.__doc__
+    _make_runtime = AioRuntime
+
+
+class Database(_database.Database):
+    __doc__ = _database.Database.__doc__
+    _server_class = Server
+
+
+Server._database_class = Database

@@ -1,0 +1,239 @@
+"""The test session: a real server, and every ``async def`` test run in each flavour.
+
+A behaviour test is one ``async def`` body taking the ``couch`` fixture. It
+runs once under asyncio (the ``aio`` flavour) and once under Twisted (the
+seed flavour, methods return Deferreds) on the reactor that ``--reactor``
+names: Twisted's default one, or the asyncio reactor. One process can hold
+only one reactor, so the README's test command runs the suite twice.
+
+The server is ``COUCHDB_URL`` when set (an Apache CouchDB 3.x, with admin
+credentials in the URL), else a PouchDB Server started on a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import threading
+import urllib.request
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+
+from wallaby.backends.couchdb.testing import PouchDBServer
+
+TEST_TIMEOUT = 90.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reactor",
+        choices=("default", "asyncio"),
+        default="default",
+        help="the reactor for the Twisted flavour; with 'asyncio' only the Twisted runs are made",
+    )
+
+
+def _flavours(config: pytest.Config) -> list[str]:
+    if config.getoption("--reactor") == "asyncio":
+        return ["twisted-asyncio-reactor"]
+    return ["asyncio", "twisted"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "flavour" in metafunc.fixturenames:
+        metafunc.parametrize("flavour", _flavours(metafunc.config), scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--reactor") == "asyncio":
+        # this run exists for the Twisted flavour on the asyncio reactor only
+        items[:] = [item for item in items if "flavour" in getattr(item, "fixturenames", ())]
+
+
+# --- the server ---------------------------------------------------------------
+
+
+class ServerInfo:
+    def __init__(self, url: str, kind: str, process: PouchDBServer | None) -> None:
+        self.url = url
+        self.kind = kind
+        self.process = process
+
+    @property
+    def is_couchdb(self) -> bool:
+        return self.kind == "couchdb"
+
+
+def _kind(url: str) -> str:
+    from wallaby.backends.couchdb._urls import split_credentials
+
+    base, user, password = split_credentials(url)
+    request = urllib.request.Request(base + "/")
+    if user:
+        import base64
+
+        token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        welcome = orjson.loads(answer.read())
+    return "couchdb" if "couchdb" in welcome else "pouchdb"
+
+
+@pytest.fixture(scope="session")
+def server_info() -> Any:
+    url = os.environ.get("COUCHDB_URL")
+    if url:
+        yield ServerInfo(url.rstrip("/"), _kind(url), None)
+        return
+    process = PouchDBServer()
+    process.start()
+    try:
+        yield ServerInfo(process.url, "pouchdb", process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(autouse=True)
+def _couchdb_only(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("couchdb_only"):
+        info = request.getfixturevalue("server_info")
+        if not info.is_couchdb:
+            pytest.skip("Apache CouchDB only: set COUCHDB_URL to run it")
+
+
+# --- the flavours ----------------------------------------------------------------
+
+_reactor_lock = threading.Lock()
+_reactor_started = False
+
+
+def _twisted_reactor(on_asyncio: bool) -> Any:
+    global _reactor_started
+    with _reactor_lock:
+        if on_asyncio:
+            from twisted.internet import asyncioreactor
+
+            if "twisted.internet.reactor" not in __import__("sys").modules:
+                asyncioreactor.install(asyncio.new_event_loop())
+        from twisted.internet import reactor
+
+        if on_asyncio and type(reactor).__name__ != "AsyncioSelectorReactor":
+            raise RuntimeError("another reactor was installed before the asyncio reactor")
+        if not _reactor_started:
+            _reactor_started = True
+            thread = threading.Thread(target=reactor.run, kwargs={"installSignalHandlers": False}, daemon=True)
+            thread.start()
+        return reactor
+
+
+class Couch:
+    """What a behaviour test gets: the flavour's module and a few helpers."""
+
+    def __init__(self, flavour: str, info: ServerInfo) -> None:
+        self.flavour = flavour
+        self.url = info.url
+        self.info = info
+        self.is_couchdb = info.is_couchdb
+        if flavour == "asyncio":
+            import wallaby.backends.couchdb.aio as module
+        else:
+            import wallaby.backends.couchdb as module
+        self.module = module
+        self.Server = module.Server
+        self.Database = module.Database
+        self._dbs: list[Any] = []
+        self._servers: list[Any] = []
+
+    @property
+    def twisted(self) -> bool:
+        return self.flavour != "asyncio"
+
+    def server(self, url: str | None = None, **options: Any) -> Any:
+        server = self.Server(url or self.url, **options)
+        self._servers.append(server)
+        return server
+
+    def db_name(self, prefix: str = "test") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+    async def fresh_db(self, prefix: str = "test") -> Any:
+        """A new empty database, deleted when the test ends."""
+        db = self.Database(self.db_name(prefix), url=self.url)
+        await db.create()
+        self._dbs.append(db)
+        return db
+
+    async def sleep(self, seconds: float) -> None:
+        if self.twisted:
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
+
+            await deferLater(reactor, seconds)
+        else:
+            await asyncio.sleep(seconds)
+
+    async def wait_until(self, predicate: Any, timeout: float = 10.0, step: float = 0.02) -> None:
+        waited = 0.0
+        while not predicate():
+            if waited >= timeout:
+                raise AssertionError(f"condition not met within {timeout}s")
+            await self.sleep(step)
+            waited += step
+
+    async def cleanup(self) -> None:
+        for db in self._dbs:
+            try:
+                await db.destroy()
+            except Exception:
+                pass
+            await db.close()
+        for server in self._servers:
+            await server.close()
+
+
+@pytest.fixture
+def couch(flavour: str, server_info: ServerInfo) -> Couch:
+    return Couch(flavour, server_info)
+
+
+def _run(couch: Couch, make_coro: Any) -> None:
+    async def body_then_cleanup() -> None:
+        try:
+            await make_coro()
+        finally:
+            await couch.cleanup()
+
+    if couch.flavour == "asyncio":
+
+        async def bounded() -> None:
+            await asyncio.wait_for(body_then_cleanup(), TEST_TIMEOUT)
+
+        asyncio.run(bounded())
+        return
+    from twisted.internet import defer, threads
+
+    reactor = _twisted_reactor(on_asyncio=couch.flavour == "twisted-asyncio-reactor")
+
+    def start() -> Any:
+        d = defer.Deferred.fromCoroutine(body_then_cleanup())
+        d.addTimeout(TEST_TIMEOUT, reactor)
+        return d
+
+    threads.blockingCallFromThread(reactor, start)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    couch = kwargs.get("couch")
+    if not isinstance(couch, Couch):
+        raise TypeError("an async test takes the `couch` fixture, which picks its flavour")
+    _run(couch, lambda: pyfuncitem.obj(**kwargs))
+    return True
