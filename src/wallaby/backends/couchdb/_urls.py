@@ -6,13 +6,15 @@ Rules kept here:
   segment: every character but ``A-Z a-z 0-9 _ . - ~`` is percent-encoded as
   UTF-8, ``/`` and ``+`` included (CouchDB reads a raw ``+`` as a space).
 - The ``_design/`` and ``_local/`` prefixes of an id stay as they are: CouchDB
-  answers ``_design%2F...`` with a redirect.
+  answers ``_design%2F...`` with a redirect. A prefix alone is not an id.
+- A name that UTF-8 cannot hold (a lone surrogate) is refused before sending.
 - Credentials never stay in a URL: they are split off the server URL once, and
   every URL the library builds (and so every error) is free of them.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ._errors import InvalidArgument, InvalidType
@@ -20,6 +22,7 @@ from ._errors import InvalidArgument, InvalidType
 __all__ = ["split_credentials", "redact", "db_segment", "doc_segment", "attachment_segment"]
 
 _PREFIXES = ("_design/", "_local/")
+_AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")  # "scheme://" or "//"
 
 
 def split_credentials(url: str) -> tuple[str, str | None, str | None]:
@@ -36,12 +39,15 @@ def split_credentials(url: str) -> tuple[str, str | None, str | None]:
 
 
 def redact(url: str) -> str:
-    """The URL with any userinfo removed, for messages."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    host, slash, path = rest.partition("/")
-    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+    """The URL with any userinfo removed, for messages; also without a scheme.
+
+    ``admin:secret@localhost:5984`` (a URL missing its ``http://``) is shown as
+    ``localhost:5984``: the text up to the first ``/`` is read as the host.
+    """
+    match = _AUTHORITY.match(url)
+    start = match.end() if match else 0
+    host, slash, path = url[start:].partition("/")
+    return f"{url[:start]}{host.rpartition('@')[2]}{slash}{path}"
 
 
 def _name(value: object, what: str) -> str:
@@ -52,17 +58,26 @@ def _name(value: object, what: str) -> str:
     return value
 
 
+def _quote(text: str, what: str) -> str:
+    try:
+        return quote(text, safe="")
+    except UnicodeEncodeError:
+        raise InvalidArgument(f"{what} {text!r} cannot be encoded as UTF-8") from None
+
+
 def db_segment(name: object) -> str:
-    return quote(_name(name, "database name"), safe="")
+    return _quote(_name(name, "database name"), "database name")
 
 
 def doc_segment(docid: object) -> str:
     docid = _name(docid, "document id")
     for prefix in _PREFIXES:
-        if docid.startswith(prefix) and len(docid) > len(prefix):
-            return prefix + quote(docid[len(prefix):], safe="")
-    return quote(docid, safe="")
+        if docid.startswith(prefix):
+            if docid == prefix:
+                raise InvalidArgument(f"document id {docid!r} has nothing after its prefix")
+            return prefix + _quote(docid[len(prefix):], "document id")
+    return _quote(docid, "document id")
 
 
 def attachment_segment(name: object) -> str:
-    return quote(_name(name, "attachment name"), safe="")
+    return _quote(_name(name, "attachment name"), "attachment name")
