@@ -2,7 +2,8 @@
 
 CouchDB reads some parameters as JSON (a view's ``key``, ``startkey``...;
 a document's ``open_revs``): those are JSON-encoded here, so ``key="a"`` sends
-``key=%22a%22``. Booleans are ``true``/``false``; other values are sent as text.
+``key=%22a%22`` (except ``open_revs="all"``, which CouchDB reads as a word).
+Booleans are ``true``/``false``; other values are sent as text.
 A ``None`` is left out, except for a JSON parameter, where it means ``null``.
 """
 
@@ -98,8 +99,12 @@ def check_params(params: Mapping[str, Any], known: Mapping[str, bool], what: str
         )
 
 
+# JSON parameters that also take a bare word: ``open_revs=all``.
+_WORDS = {("open_revs", "all")}
+
+
 def _text(name: str, value: Any, as_json: bool) -> str:
-    if as_json:
+    if as_json and not (isinstance(value, str) and (name, value) in _WORDS):
         return dumps(value).decode()
     if value is True:
         return "true"
