@@ -167,7 +167,9 @@ _BY_STATUS: dict[int, type[ResponseError]] = {
 
 
 def _view_variant(base: type[ResponseError]) -> type[ResponseError]:
-    return type(f"View{base.__name__}", (ViewError, base), {"__module__": __name__})
+    cls = type(f"View{base.__name__}", (ViewError, base), {"__module__": __name__})
+    globals()[cls.__name__] = cls  # a module attribute, so that pickle finds it
+    return cls
 
 
 _VIEW_BY_CLASS: dict[type[ResponseError], type[ResponseError]] = {
