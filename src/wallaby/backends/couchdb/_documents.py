@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 __all__ = ["Documents", "doc_id", "doc_id_rev"]
 
 _BULK_PARAMS = {"new_edits": False, "all_or_nothing": False}
-# ``open_revs=all`` is a bare word to CouchDB; a list of revs is JSON.
-_OPEN_REVS_ALL = {**DOC_PARAMS, "open_revs": False}
 
 
 def _check_doc(doc: object) -> MutableMapping[str, Any]:
@@ -71,8 +69,7 @@ class Documents:
         if rev is not None:
             params["rev"] = rev
         check_params(params, DOC_PARAMS, "document")
-        json_names = _OPEN_REVS_ALL if params.get("open_revs") == "all" else DOC_PARAMS
-        return await self._http.json("GET", f"{self._path}/{segment}", query_string(params, json_names))
+        return await self._http.json("GET", f"{self._path}/{segment}", query_string(params, DOC_PARAMS))
 
     async def save(self, doc: MutableMapping[str, Any], **params: Any) -> Any:
         """Store a document; the new ``_rev`` (and a new ``_id``) is written into ``doc``.
