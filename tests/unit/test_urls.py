@@ -163,7 +163,9 @@ def test_doc_segment_encodes_all_but_the_design_and_local_prefix(docid, segment)
     assert doc_segment(docid) == segment
 
 
-@pytest.mark.parametrize("docid", ["", "_design/", "_local/"], ids=["empty", "design-prefix-alone", "local-prefix-alone"])
+@pytest.mark.parametrize(
+    "docid", ["", "_design/", "_local/"], ids=["empty", "design-prefix-alone", "local-prefix-alone"]
+)
 def test_doc_segment_refuses_an_empty_id_or_a_bare_prefix(docid):
     with pytest.raises(InvalidArgument):
         doc_segment(docid)

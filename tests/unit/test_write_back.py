@@ -84,7 +84,10 @@ def test_doc_id_rev_needs_a_stored_document(doc, error):
         ),
         (
             [{"_id": "b1", "n": 10}, {"_id": "b2", "_rev": "1-b", "n": 20}],
-            [{"id": "b1", "error": "conflict", "reason": "Document update conflict."}, {"ok": True, "id": "b2", "rev": "2-b"}],
+            [
+                {"id": "b1", "error": "conflict", "reason": "Document update conflict."},
+                {"ok": True, "id": "b2", "rev": "2-b"},
+            ],
             [{"_id": "b1", "n": 10}, {"_id": "b2", "_rev": "2-b", "n": 20}],
         ),
         (
@@ -104,7 +107,11 @@ def test_doc_id_rev_needs_a_stored_document(doc, error):
         ),
         (
             [{"_id": "a"}, {"n": 1}, {"_id": "b"}],
-            [{"ok": True, "id": "b", "rev": "1-b"}, {"ok": True, "id": "new", "rev": "1-n"}, {"ok": True, "id": "a", "rev": "1-a"}],
+            [
+                {"ok": True, "id": "b", "rev": "1-b"},
+                {"ok": True, "id": "new", "rev": "1-n"},
+                {"ok": True, "id": "a", "rev": "1-a"},
+            ],
             [{"_id": "a", "_rev": "1-a"}, {"n": 1}, {"_id": "b", "_rev": "1-b"}],
         ),
         (
