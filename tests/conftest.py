@@ -176,6 +176,14 @@ class Couch:
         else:
             await asyncio.sleep(seconds)
 
+    def spawn(self, coro: Any) -> Any:
+        """Run ``coro`` concurrently in the flavour's loop; the result is awaitable."""
+        if self.twisted:
+            from twisted.internet.defer import Deferred
+
+            return Deferred.fromCoroutine(coro)
+        return asyncio.ensure_future(coro)
+
     async def wait_until(self, predicate: Any, timeout: float = 10.0, step: float = 0.02) -> None:
         waited = 0.0
         while not predicate():

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _error_names
+from ._retry import Backoff
 
 if TYPE_CHECKING:
-    from ._tx import Database, Server
+    from ._tx import Database, Follower, Server
 
-__all__ = ["Server", "Database", *_error_names]
+__all__ = ["Server", "Database", "Follower", "Backoff", *_error_names]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Server", "Database"):
+    if name in ("Server", "Database", "Follower"):
         from . import _tx
 
         return getattr(_tx, name)

@@ -1,106 +1,93 @@
-"""Changes feeds: the follower loop and the seed's callback registry.
-
-Rules kept here:
-
-- The resume position moves only past changes the consumer has finished
-  with, so a reconnect continues from exactly the last change handed over.
-- A dropped, reset or timed-out connection, or a 5xx, leads to a reconnect
-  after a backoff; any other error ends the feed and is handed to ``errback``.
-"""
+"""A database's changes: ``follow()`` and the seed's ``changes``/``unchanges`` callback registry."""
 
 from __future__ import annotations
 
 import logging
-import random
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from ._errors import InvalidArgument, InvalidType, NetworkError, ServerError
-from ._json import dumps, loads
-from ._params import CHANGES_PARAMS, check_params, query_string
-from ._wire import LineSplitter
+from ._errors import InvalidArgument, InvalidType
+from ._feeds import Follower, changes_request
+from ._json import dumps
+from ._retry import Backoff
 
 if TYPE_CHECKING:
     from ._http import Http
     from ._runtime import Task
     from ._server import Server
 
-__all__ = ["Changes", "follow_batches"]
+__all__ = ["Changes"]
 
 log = logging.getLogger("wallaby.backends.couchdb")
 
-_DEFAULT_HEARTBEAT_MS = 10_000
-_RETRYABLE = (NetworkError, ServerError)
-
-
-def _backoff(attempt: int, first: float = 0.1, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter."""
-    return random.uniform(0, min(cap, first * 2**attempt))
-
-
-async def follow_batches(http: Http, path: str, since: Any, params: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
-    """Follow ``{path}/_changes`` continuously; yield each chunk's changes as a list."""
-    heartbeat = params.pop("heartbeat", _DEFAULT_HEARTBEAT_MS)
-    doc_ids = params.pop("doc_ids", None)
-    body = dumps({"doc_ids": doc_ids}) if doc_ids is not None else None
-    if doc_ids is not None:
-        params.setdefault("filter", "_doc_ids")
-    read_timeout = max(2 * heartbeat, heartbeat + 5000) / 1000
-    attempt = 0
-    while True:
-        query = {**params, "feed": "continuous", "heartbeat": heartbeat}
-        if since is not None:
-            query["since"] = since
-        response = None
-        try:
-            response = await http.send(
-                "POST" if body is not None else "GET",
-                f"{path}/_changes",
-                query_string(query, CHANGES_PARAMS),
-                body=body,
-                content_type="application/json" if body is not None else None,
-                read_timeout=read_timeout,
-            )
-            attempt = 0
-            lines = LineSplitter()
-            async for chunk in response.chunks():
-                batch = []
-                for line in lines.feed(chunk):
-                    row = loads(line)
-                    if "last_seq" in row:
-                        since = row["last_seq"]
-                    elif "seq" in row:
-                        batch.append(row)
-                if batch:
-                    yield batch
-                    since = batch[-1]["seq"]
-        except _RETRYABLE as exc:
-            delay = _backoff(attempt)
-            attempt += 1
-            log.info("changes feed of %s cut (%s); reconnecting in %.2fs", http.url(path), exc, delay)
-            await http.runtime.sleep(delay)
-        finally:
-            if response is not None:
-                response.close()
+StatusCallback = Callable[[str, "BaseException | None"], Any]
 
 
 class _Subscription:
-    __slots__ = ("callbacks", "errbacks", "task")
+    __slots__ = ("follower", "callbacks", "errbacks", "task")
 
-    def __init__(self) -> None:
+    def __init__(self, follower: Follower) -> None:
+        self.follower = follower
         self.callbacks: list[Callable[..., Any]] = []
         self.errbacks: list[Callable[[BaseException], Any]] = []
         self.task: Task | None = None
-
-
-def _key(filter: Any, view: Any, params: dict[str, Any]) -> tuple[Any, ...]:
-    return (filter, view, dumps(dict(sorted(params.items()))))
 
 
 class Changes:
     _http: Http
     _path: str
     _server: Server
-    _subscriptions: dict[tuple[Any, ...], _Subscription]
+    _subscriptions: dict[str, _Subscription]
+    _status_callbacks: list[StatusCallback]
+    _follower_class: ClassVar[type[Follower]]
+
+    def follow(
+        self,
+        since: Any = None,
+        *,
+        feed: str = "continuous",
+        filter: str | None = None,
+        view: str | None = None,
+        doc_ids: list[str] | None = None,
+        selector: dict[str, Any] | None = None,
+        filter_params: dict[str, Any] | None = None,
+        heartbeat: int = 10_000,
+        limit: int | None = None,
+        page_size: int = 1000,
+        backoff: Backoff | None = None,
+        status: StatusCallback | None = None,
+        **options: Any,
+    ) -> Follower:
+        """Follow ``GET /{db}/_changes`` from ``since`` (``"now"``: new changes only).
+
+        ``feed`` is ``continuous`` (the default: follows for ever), ``longpoll``
+        (follows by repeated polls) or ``normal`` (ends when caught up). Filters:
+        ``filter="ddoc/name"`` with ``filter_params``, ``view="ddoc/view"``,
+        ``doc_ids=[...]`` and ``selector={...}`` (both sent as a POST body),
+        ``filter="_design"``. Other options are CouchDB's: ``include_docs``,
+        ``conflicts``, ``attachments``, ``style="all_docs"``, ``descending``
+        (normal feed), ``seq_interval``, ``timeout``; ``limit`` ends the feed
+        after that many changes, ``heartbeat`` (ms) also bounds how long a silent
+        connection is trusted. ``backoff`` sets the reconnect policy (default:
+        forever) and ``status(state, error)`` hears connected / disconnected /
+        reconnecting / stopped. No request is sent until iteration starts.
+        """
+        request = changes_request(
+            self._path,
+            since=since,
+            feed=feed,
+            filter=filter,
+            view=view,
+            doc_ids=doc_ids,
+            selector=selector,
+            filter_params=filter_params,
+            heartbeat=heartbeat,
+            limit=limit,
+            page_size=page_size,
+            **options,
+        )
+        return self._follower_class(self._server, request, backoff=backoff, status=status)
+
+    # --- the seed's callback registry -------------------------------------------
 
     def changes(
         self,
@@ -109,40 +96,29 @@ class Changes:
         filter: str | None = None,
         view: str | None = None,
         errback: Callable[[BaseException], Any] | None = None,
-        **params: Any,
+        **options: Any,
     ) -> None:
-        """Call ``cb(changes, viewID=view)`` with each batch of ``GET /{db}/_changes``.
+        """Call ``cb(changes, viewID=view)`` with each batch of changes, as the seed did.
 
-        The seed's registry: callbacks registered with the same ``filter``,
-        ``view`` and options share one continuous feed, which starts after
-        ``since`` (``"now"`` for new changes only). A callback that returns an
-        awaitable is awaited before more changes are read. The feed reconnects
-        after a network failure and resumes after the last change delivered; an
-        error retrying cannot fix stops it and is passed to ``errback``.
+        Callbacks registered with the same ``filter``, ``view`` and options share
+        one continuous feed, which starts after ``since``. A callback that returns
+        an awaitable (a Deferred under Twisted) is awaited before more changes are
+        read. The feed reconnects after network failures and resumes after the
+        last change delivered; an error retrying cannot fix stops it and is
+        passed to each ``errback`` (or logged). Options are those of ``follow()``.
         """
         if not callable(cb):
             raise InvalidType("changes() needs a callable cb")
         if errback is not None and not callable(errback):
             raise InvalidType("errback must be callable")
-        if view is not None and filter is None:
-            filter = "_view"
-        for name, value in (("filter", filter), ("view", view)):
-            if value is not None and not isinstance(value, str):
-                raise InvalidType(f"{name} must be a str, not {type(value).__name__}")
-        check_params(params, CHANGES_PARAMS, "changes")
-        for name in ("feed", "since", "filter", "view"):
-            if name in params:
-                raise InvalidArgument(f"changes() sets {name} itself")
-        key = _key(filter, view, params)
+        if "feed" in options:
+            raise InvalidArgument("changes() always follows a continuous feed; use follow() for others")
+        key = _key(filter, view, options)
         sub = self._subscriptions.get(key)
         if sub is None:
-            sub = self._subscriptions[key] = _Subscription()
-            query = dict(params)
-            if filter is not None:
-                query["filter"] = filter
-            if view is not None:
-                query["view"] = view
-            sub.task = self._server._spawn(self._deliver(key, sub, since, query, view))
+            follower = self.follow(since, filter=filter, view=view, status=self._fan_out_status, **options)
+            sub = self._subscriptions[key] = _Subscription(follower)
+            sub.task = self._server._spawn(self._deliver(key, sub, view))
         if cb not in sub.callbacks:
             sub.callbacks.append(cb)
         if errback is not None and errback not in sub.errbacks:
@@ -154,16 +130,14 @@ class Changes:
         since: Any = None,
         filter: str | None = None,
         view: str | None = None,
-        **params: Any,
+        **options: Any,
     ) -> None:
-        """Stop calling ``cb`` (every callback, without one) for this filter and view.
+        """Stop calling ``cb`` (every callback, without one) for this filter, view and options.
 
-        When no callback is left the feed is closed. ``since`` is accepted for
-        the seed's call shape and not used.
+        When no callback is left, the feed and its connection are closed at once.
+        ``since`` is accepted for the seed's call shape and not used.
         """
-        if view is not None and filter is None:
-            filter = "_view"
-        key = _key(filter, view, params)
+        key = _key(filter, view, options)
         sub = self._subscriptions.get(key)
         if sub is None:
             return
@@ -172,19 +146,38 @@ class Changes:
         elif cb in sub.callbacks:
             sub.callbacks.remove(cb)
         if not sub.callbacks:
-            self._stop(key, sub)
+            self._unsubscribe(key, sub)
 
-    def _stop(self, key: tuple[Any, ...], sub: _Subscription) -> None:
+    def addConnectionStatusCallback(self, cb: StatusCallback) -> None:
+        """Call ``cb(state, error)`` when a ``changes()`` feed connects, drops, reconnects or stops."""
+        if not callable(cb):
+            raise InvalidType("a status callback must be callable")
+        if cb not in self._status_callbacks:
+            self._status_callbacks.append(cb)
+
+    def removeConnectionStatusCallback(self, cb: StatusCallback) -> None:
+        if cb in self._status_callbacks:
+            self._status_callbacks.remove(cb)
+
+    def _fan_out_status(self, state: str, error: BaseException | None) -> None:
+        for cb in list(self._status_callbacks):
+            try:
+                cb(state, error)
+            except Exception:
+                log.exception("connection status callback %r failed", cb)
+
+    def _unsubscribe(self, key: str, sub: _Subscription) -> None:
         if self._subscriptions.get(key) is sub:
             del self._subscriptions[key]
         if sub.task is not None:
             self._server._forget(sub.task)
             sub.task.cancel()
+        sub.follower._stop()
 
-    async def _deliver(self, key: tuple[Any, ...], sub: _Subscription, since: Any, query: dict[str, Any], view: str | None) -> None:
+    async def _deliver(self, key: str, sub: _Subscription, view: str | None) -> None:
         runtime = self._http.runtime
         try:
-            async for batch in follow_batches(self._http, self._path, since, query):
+            async for batch in sub.follower.batches():
                 for cb in list(sub.callbacks):
                     try:
                         result = cb(batch, viewID=view)
@@ -203,3 +196,9 @@ class Changes:
                 log.error("changes feed of %s stopped: %s", self._http.url(self._path), exc)
             for errback in sub.errbacks:
                 errback(exc)
+
+
+def _key(filter: Any, view: Any, options: dict[str, Any]) -> str:
+    if view is not None and filter is None:
+        filter = "_view"
+    return dumps([filter, view, dict(sorted(options.items()))]).decode()

@@ -49,6 +49,7 @@ class Database(Documents, Attachments, Views, Changes):
         self.server = self._server = server
         self._http = server._http
         self._subscriptions = {}
+        self._status_callbacks = []
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} on {self._http.base}>"
@@ -62,7 +63,7 @@ class Database(Documents, Attachments, Views, Changes):
     async def close(self) -> None:
         """Stop this database's changes feeds; close the pool if the Database made it."""
         for key, sub in list(self._subscriptions.items()):
-            self._stop(key, sub)
+            self._unsubscribe(key, sub)
         if self._owns_server:
             await self._server.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Protocol
 
-__all__ = ["Runtime", "Response", "Task", "Timeouts"]
+__all__ = ["Runtime", "Response", "Task", "Timeouts", "Waiter"]
 
 
 class Timeouts:
@@ -49,6 +49,15 @@ class Task(Protocol):
     def cancel(self) -> None: ...
 
 
+class Waiter(Protocol):
+    """A one-shot signal between two coroutines of one loop."""
+
+    def fire(self) -> None:
+        """Wake the coroutine waiting (now or later); a second fire does nothing."""
+
+    def wait(self) -> Awaitable[None]: ...
+
+
 class Runtime(Protocol):
     async def request(
         self,
@@ -66,6 +75,11 @@ class Runtime(Protocol):
         """Run ``coro`` in the background; a failure is logged, never lost silently."""
 
     def call_soon(self, fn: Callable[[], Any]) -> None: ...
+
+    def new_waiter(self) -> Waiter: ...
+
+    def is_cancellation(self, exc: BaseException) -> bool:
+        """Is ``exc`` this framework's way of cancelling a coroutine."""
 
     def is_awaitable(self, value: Any) -> bool:
         """Can a core coroutine ``await`` this under this runtime."""

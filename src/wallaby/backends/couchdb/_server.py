@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine
 
 from ._errors import InvalidArgument, InvalidType
 from ._http import Http, basic_auth
+from ._feeds import db_updates_request
 from ._params import query_string
+from ._retry import Backoff
 from ._runtime import Runtime, Task, Timeouts
 from ._urls import db_segment, split_credentials
 
 if TYPE_CHECKING:
     from ._database import Database
+    from ._feeds import Follower
 
 __all__ = ["Server"]
 
@@ -40,6 +43,7 @@ class Server:
 
     _make_runtime: ClassVar[Callable[[Timeouts], Runtime]]
     _database_class: ClassVar[type[Database]]
+    _follower_class: ClassVar[type[Follower]]
 
     def __init__(
         self,
@@ -120,3 +124,23 @@ class Server:
     async def delete(self, name: str) -> dict[str, Any]:
         """``DELETE /{db}``: delete a database and all its documents."""
         return await self._http.json("DELETE", "/" + db_segment(name))
+
+    def db_updates(
+        self,
+        since: Any = None,
+        *,
+        feed: str = "continuous",
+        heartbeat: int = 10_000,
+        limit: int | None = None,
+        page_size: int = 1000,
+        backoff: Backoff | None = None,
+        status: Callable[[str, BaseException | None], Any] | None = None,
+    ) -> Follower:
+        """Follow ``GET /_db_updates``: every database created, updated or deleted.
+
+        The same Follower as ``Database.follow()``, with the same guarantees
+        (resume from ``last_seq``, reconnect with backoff, typed errors). CouchDB
+        answers 404 until the ``_global_changes`` database exists.
+        """
+        request = db_updates_request(since=since, feed=feed, heartbeat=heartbeat, limit=limit, page_size=page_size)
+        return self._follower_class(self, request, backoff=backoff, status=status)

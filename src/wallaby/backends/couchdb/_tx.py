@@ -21,11 +21,11 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
 from zope.interface import implementer
 
-from . import _database, _server
+from . import _database, _feeds, _server
 from ._errors import NetworkError, Timeout
 from ._runtime import Timeouts
 
-__all__ = ["TwistedRuntime", "Server", "Database"]
+__all__ = ["TwistedRuntime", "Server", "Database", "Follower"]
 
 log = logging.getLogger("wallaby.backends.couchdb")
 
@@ -41,6 +41,13 @@ def _network_error(failure: BaseException, method: str, url: str) -> NetworkErro
         failure = reasons[0].value
     text = str(failure)
     return NetworkError(f"{type(failure).__name__}: {text}" if text else type(failure).__name__, method=method, url=url)
+
+
+def _cancelled(exc: BaseException) -> bool:
+    """Did the Agent fail because its Deferred was cancelled (it wraps the CancelledError)."""
+    if isinstance(exc, defer.CancelledError):
+        return True
+    return any(reason.check(defer.CancelledError) for reason in getattr(exc, "reasons", None) or ())
 
 
 @implementer(IBodyProducer)
@@ -134,7 +141,13 @@ class _BodyReader(protocol.Protocol):
         return data
 
     def wait(self) -> defer.Deferred[None]:
-        self.waiter = defer.Deferred(lambda d: self.abort())
+        def cancel(waiter: defer.Deferred[None]) -> None:
+            # let Deferred.cancel fail the waiter: aborting must not fire it with a result
+            if self.waiter is waiter:
+                self.waiter = None
+            self.abort()
+
+        self.waiter = defer.Deferred(cancel)
         return self.waiter
 
     def abort(self) -> None:
@@ -204,6 +217,20 @@ class _Task:
         self._deferred.cancel()
 
 
+class _Waiter:
+    __slots__ = ("_deferred",)
+
+    def __init__(self) -> None:
+        self._deferred: defer.Deferred[None] = defer.Deferred()
+
+    def fire(self) -> None:
+        if not self._deferred.called:
+            self._deferred.callback(None)
+
+    def wait(self) -> defer.Deferred[None]:
+        return self._deferred
+
+
 def _log_failure(failure: Failure) -> None:
     if not failure.check(defer.CancelledError):
         log.error("background task failed", exc_info=(failure.type, failure.value, failure.getTracebackObject()))
@@ -241,14 +268,20 @@ class TwistedRuntime:
         raw_headers = Headers({name: [value] for name, value in headers.items()})
         producer = _BytesProducer(body) if body is not None else None
         deferred = agent.request(method.encode("ascii"), url.encode("ascii"), raw_headers, producer)
+        timer = None
         if read_timeout is not None:
-            deferred.addTimeout(read_timeout, self._reactor)
+            timer = self._reactor.callLater(read_timeout, deferred.cancel)
         try:
             response = await deferred
-        except defer.CancelledError:
-            raise
         except Exception as exc:
+            if timer is not None and not timer.active():
+                raise Timeout("no answer in time", method=method, url=url) from None
+            if _cancelled(exc):
+                raise defer.CancelledError() from None
             raise _network_error(exc, method, url) from None
+        finally:
+            if timer is not None and timer.active():
+                timer.cancel()
         return TwistedResponse(response, self._reactor, read_timeout, method, url)
 
     async def sleep(self, seconds: float) -> None:
@@ -266,6 +299,9 @@ class TwistedRuntime:
         from twisted.internet import reactor
 
         reactor.callLater(0, fn)
+
+    def new_waiter(self) -> _Waiter:
+        return _Waiter()
 
     def is_awaitable(self, value: Any) -> bool:
         return isinstance(value, defer.Deferred) or inspect.isawaitable(value)
@@ -297,15 +333,22 @@ def _deferred_api(cls: type) -> type:
 
 
 @_deferred_api
+class Follower(_feeds.Follower):
+    __doc__ = _feeds.Follower.__doc__
+
+
+@_deferred_api
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
     _make_runtime = TwistedRuntime
+    _follower_class = Follower
 
 
 @_deferred_api
 class Database(_database.Database):
     __doc__ = _database.Database.__doc__
     _server_class = Server
+    _follower_class = Follower
 
 
 Server._database_class = Database

@@ -10,22 +10,29 @@
 
 from __future__ import annotations
 
-from .. import _database, _server
+from .. import _database, _feeds, _server
 from .._errors import *  # noqa: F403
 from .._errors import __all__ as _error_names
+from .._retry import Backoff
 from ._runtime import AioRuntime
 
-__all__ = ["Server", "Database", *_error_names]
+__all__ = ["Server", "Database", "Follower", "Backoff", *_error_names]
+
+
+class Follower(_feeds.Follower):
+    __doc__ = _feeds.Follower.__doc__
 
 
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
     _make_runtime = AioRuntime
+    _follower_class = Follower
 
 
 class Database(_database.Database):
     __doc__ = _database.Database.__doc__
     _server_class = Server
+    _follower_class = Follower
 
 
 Server._database_class = Database

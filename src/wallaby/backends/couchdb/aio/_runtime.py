@@ -76,6 +76,20 @@ class _Task:
         self._task.cancel()
 
 
+class _Waiter:
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def fire(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+    def wait(self) -> asyncio.Future[None]:
+        return self._future
+
+
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background task failed", exc_info=task.exception())
@@ -103,7 +117,8 @@ class AioRuntime:
         return aiohttp.ClientSession(
             connector=connector,
             timeout=self._client_timeout(self._timeouts.read),
-            auto_decompress=True,
+            # no Accept-Encoding: a gzipped continuous feed arrives in bursts, not per change
+            skip_auto_headers=("Accept-Encoding",),
             cookie_jar=aiohttp.DummyCookieJar(),
         )
 
@@ -143,6 +158,9 @@ class AioRuntime:
 
     def call_soon(self, fn: Callable[[], Any]) -> None:
         asyncio.get_running_loop().call_soon(fn)
+
+    def new_waiter(self) -> _Waiter:
+        return _Waiter()
 
     def is_awaitable(self, value: Any) -> bool:
         return inspect.isawaitable(value)
