@@ -96,6 +96,15 @@ async def test_name_with_a_slash_is_one_database(couch):
     assert db.name in await couch.server().all_dbs()
 
 
+@pytest.mark.couchdb_only  # PouchDB Server creates databases with any name
+@pytest.mark.parametrize("name", ["Upper", "_underscore", "1digit"])
+async def test_create_with_an_illegal_name_is_a_bad_request(couch, name):
+    async with couch.Database(name, url=couch.url) as db:
+        with pytest.raises(couch.module.BadRequest) as caught:
+            await db.create()
+    assert caught.value.error == "illegal_database_name"
+
+
 async def test_name_must_be_a_non_empty_str(couch):
     with pytest.raises(couch.module.InvalidType):
         couch.Database(42, url=couch.url)

@@ -42,7 +42,7 @@ async def test_save_writes_the_new_rev_into_the_callers_dict(couch):
 
 async def test_get_returns_the_saved_document(couch):
     db = await couch.fresh_db()
-    doc = {"_id": "a", "n": 1, "tags": ["x", "y"], "nested": {"ok": True, "none": None}}
+    doc = {"_id": "a", "n": 1, "x": 0.25, "tags": ["x", "y"], "nested": {"ok": True, "none": None}, "text": "grüße 文字 😀 a\u0000b"}
     await db.save(doc)
     assert await db.get("a") == doc
 
@@ -167,6 +167,14 @@ async def test_save_with_batch_ok_is_accepted(couch):
         except couch.module.NotFound:
             await couch.sleep(0.05)
     assert got["n"] == 1
+
+
+async def test_a_doc_with_an_id_and_a_docs_field_is_one_document(couch):
+    db = await couch.fresh_db()
+    doc = {"_id": "shelf", "docs": [{"title": "a"}]}
+    result = await db.save(doc)
+    assert result["id"] == "shelf" and doc["_rev"] == result["rev"]
+    assert (await db.get("shelf"))["docs"] == [{"title": "a"}]
 
 
 async def test_save_refuses_an_unknown_option(couch):
@@ -369,6 +377,13 @@ async def test_delete_with_a_stale_rev_is_a_conflict(couch):
     assert stale["_rev"] != doc["_rev"]  # nothing written back on failure
 
 
+async def test_an_id_with_a_reserved_underscore_is_a_bad_request(couch):
+    db = await couch.fresh_db()
+    with pytest.raises(couch.module.BadRequest) as caught:
+        await db.save({"_id": "_bogus"})
+    assert caught.value.status == 400
+
+
 async def test_get_in_a_missing_database_is_not_found(couch):
     async with couch.Database(couch.db_name("missing"), url=couch.url) as db:
         with pytest.raises(couch.module.NotFound):
@@ -391,7 +406,7 @@ async def test_save_refuses_what_is_not_a_dict(couch, doc):
         await offline_db(couch).save(doc)
 
 
-@pytest.mark.parametrize("value", [{1, 2}, object(), b"\xff bytes"])
+@pytest.mark.parametrize("value", [{1, 2}, object(), b"\xff bytes", {1: "int key"}, "lone \ud800 surrogate"])
 async def test_save_refuses_a_value_json_cannot_hold(couch, value):
     with pytest.raises(couch.module.InvalidArgument):
         await offline_db(couch).save({"_id": "a", "v": value})
@@ -417,6 +432,20 @@ async def test_get_refuses_an_unknown_option(couch):
     with pytest.raises(couch.module.InvalidArgument) as caught:
         await offline_db(couch).get("a", bogus=True)
     assert "bogus" in str(caught.value)
+
+
+async def test_save_refuses_an_empty_id(couch):
+    with pytest.raises(couch.module.InvalidArgument):
+        await offline_db(couch).save({"_id": ""})
+
+
+@pytest.mark.parametrize("docid", ["_design/", "_local/"])
+async def test_a_bare_design_or_local_prefix_is_refused(couch, docid):
+    db = offline_db(couch)
+    with pytest.raises(couch.module.InvalidArgument):
+        await db.get(docid)
+    with pytest.raises(couch.module.InvalidArgument):
+        await db.save({"_id": docid})
 
 
 async def test_save_refuses_an_id_that_is_not_a_str(couch):

@@ -35,6 +35,14 @@ async def test_info_returns_the_servers_welcome(couch):
     assert "vendor" in info
 
 
+async def test_a_trailing_slash_on_the_url_is_ignored(couch):
+    server = couch.server(couch.url + "/")
+    assert "version" in await server.info()
+    with pytest.raises(couch.module.NotFound) as caught:
+        await server.database("missing-db-x1").info()
+    assert caught.value.url == bare(couch.url) + "/missing-db-x1"
+
+
 async def test_all_dbs_lists_a_new_database(couch):
     db = await couch.fresh_db()
     names = await couch.server().all_dbs()
