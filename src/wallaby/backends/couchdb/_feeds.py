@@ -420,8 +420,8 @@ class Follower:
                 raise
             error = exc
         finally:
-            hand_off.end(error)
             self._status("stopped", error)
+            hand_off.end(error)
 
     def _query(self, **extra: Any) -> str:
         query = {**self._request.query, **extra}
@@ -462,7 +462,7 @@ class Follower:
 
     async def _continuous(self, hand_off: _HandOff) -> bool:
         heartbeat = self._request.heartbeat
-        read_timeout = max(2 * heartbeat, heartbeat + 5000) / 1000
+        read_timeout = _silence_limit(heartbeat)
         query = self._query(feed="continuous", heartbeat=heartbeat)
         response = await self._send(query, read_timeout)
         self._status("connected")
@@ -498,7 +498,7 @@ class Follower:
         read_timeout = self._http.timeouts.read
         if request.feed == "longpoll":
             extra["heartbeat"] = request.heartbeat
-            read_timeout = max(2 * request.heartbeat, request.heartbeat + 5000) / 1000
+            read_timeout = _silence_limit(request.heartbeat)
         response = await self._send(self._query(**extra), read_timeout)
         self._status("connected")
         result = loads(await response.read())
@@ -508,6 +508,11 @@ class Follower:
         if result.get("last_seq") is not None:
             self._read_seq = result["last_seq"]
         return request.feed == "normal" and len(results) < size
+
+
+def _silence_limit(heartbeat_ms: int) -> float:
+    """Seconds without a byte after which a feed connection is taken for dead."""
+    return 2 * heartbeat_ms / 1000 + 1.0
 
 
 def _decode(line: bytes) -> dict[str, Any]:
