@@ -169,6 +169,13 @@ async def test_save_with_batch_ok_is_accepted(couch):
     assert got["n"] == 1
 
 
+async def test_save_without_id_with_batch_ok_writes_back_the_id(couch):
+    db = await couch.fresh_db()
+    doc = {"n": 1}
+    result = await db.save(doc, batch="ok")
+    assert doc["_id"] == result["id"]
+
+
 async def test_a_doc_with_an_id_and_a_docs_field_is_one_document(couch):
     db = await couch.fresh_db()
     doc = {"_id": "shelf", "docs": [{"title": "a"}]}

@@ -92,7 +92,8 @@ class Documents:
             result = await self._http.json("PUT", f"{self._path}/{doc_segment(docid)}", query, doc)
         if "rev" in result:
             doc["_rev"] = result["rev"]
-            doc.setdefault("_id", result.get("id"))
+        if "id" in result:  # with batch=ok CouchDB answers 202 with the id and no rev
+            doc.setdefault("_id", result["id"])
         return result
 
     async def _bulk_save(self, request: MutableMapping[str, Any], params: dict[str, Any]) -> Any:
