@@ -283,3 +283,20 @@ async def test_unchanges_with_view_alone_stops_a_feed_started_with_filter_view(c
     await write(db, "two", n=2)
     await couch.sleep(0.5)
     assert [c["id"] for c in seen] == ["one"]
+
+
+async def test_run_waits_for_a_returned_deferred_or_future(couch):
+    db = await couch.fresh_db()
+    await write(db, "a", "b", "c")
+    feed = db.follow(since=0, feed="normal")
+    done, checkpoints = [], []
+
+    async def handle(change):
+        await couch.sleep(0.02)
+        done.append(change["id"])
+        checkpoints.append(feed.last_seq)
+
+    # couch.spawn gives a Deferred under Twisted and a Task under asyncio
+    await feed.run(lambda change: couch.spawn(handle(change)))
+    assert done == ["a", "b", "c"]
+    assert checkpoints[-1] == feed.last_seq

@@ -482,3 +482,13 @@ async def test_bad_input_errors_are_also_python_value_and_type_errors(couch):
         await db.get(123)
     with pytest.raises(ValueError):
         await db.delete({"_id": "x"})
+
+
+@pytest.mark.parametrize("bad_id", [None, "", 42])
+async def test_save_refuses_a_bad_id_before_any_request(couch, bad_id):
+    db = await couch.fresh_db()
+    with pytest.raises(couch.module.InvalidArgument):
+        await db.save({"_id": bad_id})
+    with pytest.raises(couch.module.InvalidArgument):
+        await db.save({"docs": [{"_id": "fine"}, {"_id": bad_id}]})
+    assert (await db.info())["doc_count"] == 0

@@ -17,8 +17,15 @@ _BULK_PARAMS = {"new_edits": False, "all_or_nothing": False}
 
 
 def _check_doc(doc: object) -> MutableMapping[str, Any]:
+    """A document to send: a dict whose ``_id``, when present, is a non-empty str."""
     if not isinstance(doc, MutableMapping):
         raise InvalidType(f"a document must be a dict, not {type(doc).__name__}")
+    if "_id" in doc:
+        docid = doc["_id"]
+        if not isinstance(docid, str):
+            raise InvalidType(f"_id must be a str, not {type(docid).__name__}")
+        if not docid:
+            raise InvalidArgument("_id must not be empty (leave it out to let CouchDB pick one)")
     return doc
 
 

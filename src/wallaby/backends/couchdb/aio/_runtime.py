@@ -52,7 +52,7 @@ class AioResponse:
         content = self._response.content
         try:
             while True:
-                data = await content.readany()
+                data = await content.read(_CHUNK)  # readany() could hand over all it buffered
                 if not data:
                     break
                 yield data
