@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ._errors import InvalidArgument, InvalidType
 
-__all__ = ["split_credentials", "redact", "db_segment", "doc_segment", "attachment_segment"]
+__all__ = ["split_credentials", "redact", "db_segment", "doc_segment", "attachment_segment", "segment"]
 
 _PREFIXES = ("_design/", "_local/")
 _AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")  # "scheme://" or "//"
@@ -81,3 +81,8 @@ def doc_segment(docid: object) -> str:
 
 def attachment_segment(name: object) -> str:
     return _quote(_name(name, "attachment name"), "attachment name")
+
+
+def segment(value: object, what: str) -> str:
+    """Any other name as one path segment (a config key, a node, a job id); ``what`` names it in errors."""
+    return _quote(_name(value, what), what)
