@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _error_names
 from ._retry import Backoff
+from ._tls import TLSConfig
 
 if TYPE_CHECKING:
     from ._tx import Database, Follower, Server
 
-__all__ = ["Server", "Database", "Follower", "Backoff", *_error_names]
+__all__ = ["Server", "Database", "Follower", "Backoff", "TLSConfig", *_error_names]
 
 
 def __getattr__(name: str) -> Any:

@@ -9,6 +9,7 @@ from ._changes import Changes
 from ._documents import Documents
 from ._errors import InvalidArgument
 from ._params import query_string
+from ._security import Security
 from ._server import Server
 from ._urls import db_segment
 from ._views import Views
@@ -16,7 +17,7 @@ from ._views import Views
 __all__ = ["Database"]
 
 
-class Database(Documents, Attachments, Views, Changes):
+class Database(Documents, Attachments, Views, Changes, Security):
     """One CouchDB database: ``Database(name, user, password, url)``, as in the seed.
 
     A Database made this way owns a Server (and its connection pool), which

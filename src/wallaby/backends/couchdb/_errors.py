@@ -15,7 +15,8 @@
     │   │   └── PreconditionFailed    412
     │   └── ServerError               any 5xx
     ├── NetworkError                  no HTTP answer: refused, reset, cut mid-body
-    │   └── Timeout                   no answer within the connect or read timeout
+    │   ├── Timeout                   no answer within the connect or read timeout
+    │   └── TLSError                  the TLS handshake failed (certificate not trusted...)
     └── ViewError                     a view query failed; each view error is also
                                       the ResponseError class of its status
 
@@ -42,6 +43,7 @@ __all__ = [
     "PreconditionFailed",
     "ResponseError",
     "ServerError",
+    "TLSError",
     "Timeout",
     "Unauthorized",
     "UnknownError",
@@ -154,6 +156,10 @@ class NetworkError(CouchDBError):
 
 class Timeout(NetworkError):
     """The server did not connect or answer within the configured timeout."""
+
+
+class TLSError(NetworkError):
+    """The TLS handshake failed: an untrusted or wrong certificate, or none where one is required."""
 
 
 class ViewError(CouchDBError):

@@ -7,16 +7,21 @@ error status becomes a typed error and where JSON goes in and out.
 from __future__ import annotations
 
 import base64
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ._errors import InvalidType, error_from_response
 from ._json import JSONDecodeError, dumps, loads
 from ._runtime import Response, Runtime, Timeouts
 
+if TYPE_CHECKING:
+    from ._auth import Auth
+
 __all__ = ["Http", "basic_auth"]
 
 _JSON = "application/json"
 _UNSET: Any = object()
+# Sent again after a session is renewed: idempotent methods with the body in memory, never a POST.
+_REPLAYABLE = frozenset(("GET", "HEAD", "PUT", "DELETE"))
 
 
 def basic_auth(user: str, password: str | None) -> str:
@@ -35,17 +40,22 @@ def _decode_error_body(raw: bytes) -> Any:
 
 
 class Http:
-    """A server's base URL, its auth headers and its Runtime."""
+    """A server's base URL, its Auth (see ``_auth``) and its Runtime."""
 
-    __slots__ = ("runtime", "base", "timeouts", "_headers", "_json_headers")
+    __slots__ = ("runtime", "base", "timeouts", "auth", "_headers", "_json_headers")
 
-    def __init__(self, runtime: Runtime, base: str, auth: str | None, timeouts: Timeouts) -> None:
+    def __init__(self, runtime: Runtime, base: str, auth: Auth | None, timeouts: Timeouts) -> None:
         self.runtime = runtime
         self.base = base
         self.timeouts = timeouts
+        self.set_auth(auth)
+
+    def set_auth(self, auth: Auth | None) -> None:
+        """Authenticate the requests sent from now on with ``auth`` (None: anonymously)."""
+        self.auth = auth
         self._headers = {"Accept": _JSON}
-        if auth:
-            self._headers["Authorization"] = auth
+        if auth is not None:
+            self._headers.update(auth.fixed_headers())
         self._json_headers = {**self._headers, "Content-Type": _JSON}
 
     def __repr__(self) -> str:
@@ -78,10 +88,37 @@ class Http:
             hdrs = {**hdrs, **headers}
         if read_timeout is _UNSET:
             read_timeout = self.timeouts.read
-        response = await self.runtime.request(method, url, hdrs, body, read_timeout)
+        auth = self.auth
+        if auth is not None and auth.dynamic:
+            response = await self._authenticated(auth, method, url, hdrs, body, read_timeout, view)
+        else:
+            response = await self.runtime.request(method, url, hdrs, body, read_timeout)
         if response.status >= 400:
             raw = await response.read()
             raise error_from_response(response.status, _decode_error_body(raw), method, url, view=view)
+        return response
+
+    async def _authenticated(
+        self, auth: Auth, method: str, url: str, hdrs: Mapping[str, str], body: Any, read_timeout: float | None, view: bool
+    ) -> Response:
+        """A request with per-request credentials; after a 401, renewed ones, once."""
+        credentials, stamp = await auth.headers(self)
+        response = await self.runtime.request(method, url, {**hdrs, **credentials}, body, read_timeout)
+        auth.answered(response)
+        if response.status != 401:
+            return response
+        raw = await response.read()
+        if not await auth.renew(self, stamp):
+            raise error_from_response(401, _decode_error_body(raw), method, url, view=view)
+        if method not in _REPLAYABLE or not (body is None or isinstance(body, bytes)):
+            answer = _decode_error_body(raw)
+            answer = answer if isinstance(answer, dict) else {}
+            note = f"the session had ended and is renewed, but a {method} is never sent twice: send it again"
+            reason = f"{answer.get('reason')}; {note}" if answer.get("reason") else note
+            raise error_from_response(401, {**answer, "reason": reason}, method, url, view=view)
+        credentials, _ = await auth.headers(self)
+        response = await self.runtime.request(method, url, {**hdrs, **credentials}, body, read_timeout)
+        auth.answered(response)
         return response
 
     async def json(

@@ -35,6 +35,9 @@ class Response(Protocol):
     def header(self, name: str) -> str | None:
         """A response header by case-insensitive name."""
 
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header sent more than once (``Set-Cookie``), in order."""
+
     async def read(self) -> bytes:
         """The whole body; the connection goes back to the pool."""
 

@@ -24,6 +24,8 @@ from zope.interface import implementer
 from . import _database, _feeds, _server
 from ._errors import NetworkError, Timeout
 from ._runtime import Timeouts
+from ._tls import TLSConfig, tls_error
+from ._tx_tls import TLSPolicy, tls_failure
 
 __all__ = ["TwistedRuntime", "Server", "Database", "Follower"]
 
@@ -39,6 +41,9 @@ def _network_error(failure: BaseException, method: str, url: str) -> NetworkErro
     reasons = getattr(failure, "reasons", None)  # ResponseFailed and friends wrap Failures
     if reasons:
         failure = reasons[0].value
+    detail = tls_failure(failure)
+    if detail is not None:
+        return tls_error(detail, method, url)
     text = str(failure)
     return NetworkError(f"{type(failure).__name__}: {text}" if text else type(failure).__name__, method=method, url=url)
 
@@ -174,6 +179,9 @@ class TwistedResponse:
         values = self._response.headers.getRawHeaders(name)
         return values[-1] if values else None
 
+    def header_values(self, name: str) -> list[str]:
+        return self._response.headers.getRawHeaders(name) or []
+
     def _start(self) -> _BodyReader:
         reader = self._reader = _BodyReader(self._reactor, self._read_timeout)
         self._response.deliverBody(reader)
@@ -241,8 +249,9 @@ class TwistedRuntime:
 
     pool_size = 32
 
-    def __init__(self, timeouts: Timeouts) -> None:
+    def __init__(self, timeouts: Timeouts, tls: TLSConfig | None = None) -> None:
         self._timeouts = timeouts
+        self._tls_policy = TLSPolicy(tls) if tls is not None else None
         self._agent: Agent | None = None
         self._pool: HTTPConnectionPool | None = None
         self._reactor: Any = None
@@ -253,7 +262,8 @@ class TwistedRuntime:
         self._reactor = reactor
         self._pool = HTTPConnectionPool(reactor, persistent=True)
         self._pool.maxPersistentPerHost = self.pool_size
-        self._agent = Agent(reactor, connectTimeout=self._timeouts.connect, pool=self._pool)
+        tls = {"contextFactory": self._tls_policy} if self._tls_policy is not None else {}
+        self._agent = Agent(reactor, connectTimeout=self._timeouts.connect, pool=self._pool, **tls)
         return self._agent
 
     async def request(

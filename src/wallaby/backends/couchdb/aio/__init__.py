@@ -14,9 +14,10 @@ from .. import _database, _feeds, _server
 from .._errors import *  # noqa: F403
 from .._errors import __all__ as _error_names
 from .._retry import Backoff
+from .._tls import TLSConfig
 from ._runtime import AioRuntime
 
-__all__ = ["Server", "Database", "Follower", "Backoff", *_error_names]
+__all__ = ["Server", "Database", "Follower", "Backoff", "TLSConfig", *_error_names]
 
 
 class Follower(_feeds.Follower):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import ssl
 from typing import Any, AsyncIterator, Callable, Coroutine, Mapping
 
 import aiohttp
@@ -12,6 +13,8 @@ from yarl import URL
 
 from .._errors import NetworkError, Timeout
 from .._runtime import Timeouts
+from .._tls import TLSConfig, tls_error
+from ._tls import ssl_context, tls_failure
 
 __all__ = ["AioRuntime"]
 
@@ -23,6 +26,9 @@ _CHUNK = 64 * 1024
 def _network_error(exc: BaseException, method: str, url: str) -> NetworkError:
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return Timeout(f"no answer in time ({type(exc).__name__})", method=method, url=url)
+    detail = tls_failure(exc)
+    if detail is not None:
+        return tls_error(detail, method, url)
     return NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, method=method, url=url)
 
 
@@ -40,6 +46,9 @@ class AioResponse:
 
     def header(self, name: str) -> str | None:
         return self._response.headers.get(name)
+
+    def header_values(self, name: str) -> list[str]:
+        return self._response.headers.getall(name, [])
 
     async def read(self) -> bytes:
         try:
@@ -98,8 +107,9 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 class AioRuntime:
     """Requests through one aiohttp ClientSession, made on first use."""
 
-    def __init__(self, timeouts: Timeouts) -> None:
+    def __init__(self, timeouts: Timeouts, tls: TLSConfig | None = None) -> None:
         self._timeouts = timeouts
+        self._ssl: ssl.SSLContext | bool = ssl_context(tls) if tls is not None else True
         self._session: aiohttp.ClientSession | None = None
         self._client_timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -113,7 +123,7 @@ class AioRuntime:
         return timeout
 
     def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=100, limit_per_host=0, ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(limit=100, limit_per_host=0, ttl_dns_cache=300, ssl=self._ssl)
         return aiohttp.ClientSession(
             connector=connector,
             timeout=self._client_timeout(self._timeouts.read),
