@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ._attachments import Attachments
+from ._bulk import Bulk
 from ._changes import Changes
+from ._conflicts import Conflicts
 from ._documents import Documents
+from ._documents_more import DocumentsMore
 from ._errors import InvalidArgument
+from ._maintenance import Maintenance
 from ._params import query_string
-from ._security import Security
+from ._revisions import Revisions
 from ._server import Server
 from ._urls import db_segment
 from ._views import Views
@@ -17,7 +21,7 @@ from ._views import Views
 __all__ = ["Database"]
 
 
-class Database(Documents, Attachments, Views, Changes, Security):
+class Database(Documents, DocumentsMore, Conflicts, Bulk, Revisions, Maintenance, Attachments, Views, Changes):
     """One CouchDB database: ``Database(name, user, password, url)``, as in the seed.
 
     A Database made this way owns a Server (and its connection pool), which

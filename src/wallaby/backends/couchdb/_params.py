@@ -19,6 +19,7 @@ __all__ = [
     "DOC_PARAMS",
     "VIEW_PARAMS",
     "CHANGES_PARAMS",
+    "ALL_DBS_PARAMS",
     "query_string",
     "check_params",
 ]
@@ -68,6 +69,17 @@ VIEW_PARAMS: Mapping[str, bool] = {
     "start_key_doc_id": False,
     "update": False,
     "update_seq": False,
+}
+
+# ``GET /_all_dbs`` and ``GET /_dbs_info`` page through database names alike.
+ALL_DBS_PARAMS: Mapping[str, bool] = {
+    "descending": False,
+    "endkey": True,
+    "end_key": True,
+    "limit": False,
+    "skip": False,
+    "startkey": True,
+    "start_key": True,
 }
 
 CHANGES_PARAMS: Mapping[str, bool] = {

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine
 
-from ._auth import make_auth
+from ._bulk import ServerBulk
 from ._errors import InvalidArgument, InvalidType
-from ._http import Http
+from ._http import Http, basic_auth
 from ._feeds import db_updates_request
-from ._params import query_string
+from ._params import ALL_DBS_PARAMS, query_string
 from ._retry import Backoff
 from ._runtime import Runtime, Task, Timeouts
-from ._tls import TLSConfig, check_tls
 from ._urls import db_segment, split_credentials
-from ._users import Users
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -24,32 +22,19 @@ __all__ = ["Server"]
 
 log = logging.getLogger("wallaby.backends.couchdb")
 
-_ALL_DBS_PARAMS = {
-    "descending": False,
-    "endkey": True,
-    "end_key": True,
-    "limit": False,
-    "skip": False,
-    "startkey": True,
-    "start_key": True,
-}
+_ALL_DBS_PARAMS = ALL_DBS_PARAMS
 
 
-class Server(Users):
+class Server(ServerBulk):
     """A CouchDB server: ``Server('http://admin:secret@localhost:5984')``.
 
     Credentials come from ``user``/``password`` (``username`` too) or from the
-    URL's userinfo; they are sent as HTTP Basic auth, or with ``auth="cookie"``
-    exchanged once for a session cookie that is renewed as needed. ``token``
-    (a JWT, or a callable returning the current one) and ``proxy_user``/
-    ``proxy_roles``/``proxy_secret`` (proxy authentication) are the other
-    ways. Credentials are never shown again. ``tls=TLSConfig(...)`` sets the
-    CA bundle and client certificate of an ``https://`` server.
+    URL's userinfo; they are sent as HTTP Basic auth and never shown again.
     One Server holds one pool of keep-alive connections, shared by every
     Database it hands out; ``close()`` (or leaving ``async with``) releases it.
     """
 
-    _make_runtime: ClassVar[Callable[[Timeouts, TLSConfig | None], Runtime]]
+    _make_runtime: ClassVar[Callable[[Timeouts], Runtime]]
     _database_class: ClassVar[type[Database]]
     _follower_class: ClassVar[type[Follower]]
 
@@ -62,12 +47,6 @@ class Server(Users):
         username: str | None = None,
         connect_timeout: float | None = 10.0,
         read_timeout: float | None = 60.0,
-        auth: str | None = None,
-        token: str | Callable[[], Any] | None = None,
-        proxy_user: str | None = None,
-        proxy_roles: Iterable[str] = (),
-        proxy_secret: str | None = None,
-        tls: TLSConfig | None = None,
     ) -> None:
         base, url_user, url_password = split_credentials(url)
         if username is not None:
@@ -79,22 +58,16 @@ class Server(Users):
         for value, what in ((user, "user"), (password, "password")):
             if value is not None and not isinstance(value, str):
                 raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
-        credentials = make_auth(
-            user, password, auth=auth, token=token, proxy_user=proxy_user, proxy_roles=proxy_roles, proxy_secret=proxy_secret
-        )
         self.url = base
-        self.user = credentials.user if credentials else None
+        self.user = user
         timeouts = Timeouts(connect_timeout, read_timeout)
-        tls = check_tls(base, tls)
-        self._runtime = type(self)._make_runtime(timeouts, tls) if tls else type(self)._make_runtime(timeouts)
-        self._http = Http(self._runtime, base, credentials, timeouts)
+        self._runtime = type(self)._make_runtime(timeouts)
+        self._http = Http(self._runtime, base, basic_auth(user, password) if user else None, timeouts)
         self._tasks: set[Task] = set()
 
     def __repr__(self) -> str:
-        auth = self._http.auth
-        who = f" as {auth.user!r}" if auth is not None and auth.user else ""
-        how = f" ({auth.scheme})" if auth is not None and auth.scheme != "basic" else ""
-        return f"<{type(self).__name__} {self.url}{who}{how}>"
+        who = f" as {self.user!r}" if self.user else ""
+        return f"<{type(self).__name__} {self.url}{who}>"
 
     async def __aenter__(self) -> Server:
         return self
