@@ -14,6 +14,7 @@ from ._errors import InvalidArgument
 from ._maintenance import Maintenance
 from ._params import query_string
 from ._revisions import Revisions
+from ._security import Security
 from ._server import Server
 from ._urls import db_segment
 from ._views import Views
@@ -21,7 +22,7 @@ from ._views import Views
 __all__ = ["Database"]
 
 
-class Database(Documents, DocumentsMore, Conflicts, Bulk, Revisions, Maintenance, Attachments, Views, Changes):
+class Database(Documents, DocumentsMore, Conflicts, Bulk, Revisions, Maintenance, Attachments, Views, Changes, Security):
     """One CouchDB database: ``Database(name, user, password, url)``, as in the seed.
 
     A Database made this way owns a Server (and its connection pool), which

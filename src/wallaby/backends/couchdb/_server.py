@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine, Iterable
 
+from ._auth import make_auth
 from ._bulk import ServerBulk
 from ._errors import InvalidArgument, InvalidType
-from ._http import Http, basic_auth
+from ._http import Http
 from ._feeds import db_updates_request
 from ._params import ALL_DBS_PARAMS, query_string
 from ._retry import Backoff
 from ._runtime import Runtime, Task, Timeouts
+from ._tls import TLSConfig, check_tls
 from ._urls import db_segment, split_credentials
+from ._users import Users
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -25,16 +28,21 @@ log = logging.getLogger("wallaby.backends.couchdb")
 _ALL_DBS_PARAMS = ALL_DBS_PARAMS
 
 
-class Server(ServerBulk):
+class Server(ServerBulk, Users):
     """A CouchDB server: ``Server('http://admin:secret@localhost:5984')``.
 
     Credentials come from ``user``/``password`` (``username`` too) or from the
-    URL's userinfo; they are sent as HTTP Basic auth and never shown again.
+    URL's userinfo; they are sent as HTTP Basic auth, or with ``auth="cookie"``
+    exchanged once for a session cookie that is renewed as needed. ``token``
+    (a JWT, or a callable returning the current one) and ``proxy_user``/
+    ``proxy_roles``/``proxy_secret`` (proxy authentication) are the other
+    ways. Credentials are never shown again. ``tls=TLSConfig(...)`` sets the
+    CA bundle and client certificate of an ``https://`` server.
     One Server holds one pool of keep-alive connections, shared by every
     Database it hands out; ``close()`` (or leaving ``async with``) releases it.
     """
 
-    _make_runtime: ClassVar[Callable[[Timeouts], Runtime]]
+    _make_runtime: ClassVar[Callable[[Timeouts, TLSConfig | None], Runtime]]
     _database_class: ClassVar[type[Database]]
     _follower_class: ClassVar[type[Follower]]
 
@@ -47,6 +55,12 @@ class Server(ServerBulk):
         username: str | None = None,
         connect_timeout: float | None = 10.0,
         read_timeout: float | None = 60.0,
+        auth: str | None = None,
+        token: str | Callable[[], Any] | None = None,
+        proxy_user: str | None = None,
+        proxy_roles: Iterable[str] = (),
+        proxy_secret: str | None = None,
+        tls: TLSConfig | None = None,
     ) -> None:
         base, url_user, url_password = split_credentials(url)
         if username is not None:
@@ -58,16 +72,22 @@ class Server(ServerBulk):
         for value, what in ((user, "user"), (password, "password")):
             if value is not None and not isinstance(value, str):
                 raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
+        credentials = make_auth(
+            user, password, auth=auth, token=token, proxy_user=proxy_user, proxy_roles=proxy_roles, proxy_secret=proxy_secret
+        )
         self.url = base
-        self.user = user
+        self.user = credentials.user if credentials else None
         timeouts = Timeouts(connect_timeout, read_timeout)
-        self._runtime = type(self)._make_runtime(timeouts)
-        self._http = Http(self._runtime, base, basic_auth(user, password) if user else None, timeouts)
+        tls = check_tls(base, tls)
+        self._runtime = type(self)._make_runtime(timeouts, tls) if tls else type(self)._make_runtime(timeouts)
+        self._http = Http(self._runtime, base, credentials, timeouts)
         self._tasks: set[Task] = set()
 
     def __repr__(self) -> str:
-        who = f" as {self.user!r}" if self.user else ""
-        return f"<{type(self).__name__} {self.url}{who}>"
+        auth = self._http.auth
+        who = f" as {auth.user!r}" if auth is not None and auth.user else ""
+        how = f" ({auth.scheme})" if auth is not None and auth.scheme != "basic" else ""
+        return f"<{type(self).__name__} {self.url}{who}{how}>"
 
     async def __aenter__(self) -> Server:
         return self
