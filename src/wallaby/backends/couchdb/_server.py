@@ -9,8 +9,10 @@ from ._auth import make_auth
 from ._bulk import ServerBulk
 from ._errors import InvalidArgument, InvalidType
 from ._http import Http
+from ._nodes import Nodes
 from ._feeds import db_updates_request
-from ._params import ALL_DBS_PARAMS, query_string
+from ._params import ALL_DBS_PARAMS, check_params, query_string
+from ._replication import Replication
 from ._retry import Backoff
 from ._runtime import Runtime, Task, Timeouts
 from ._tls import TLSConfig, check_tls
@@ -28,7 +30,7 @@ log = logging.getLogger("wallaby.backends.couchdb")
 _ALL_DBS_PARAMS = ALL_DBS_PARAMS
 
 
-class Server(ServerBulk, Users):
+class Server(ServerBulk, Nodes, Replication, Users):
     """A CouchDB server: ``Server('http://admin:secret@localhost:5984')``.
 
     Credentials come from ``user``/``password`` (``username`` too) or from the
@@ -77,6 +79,7 @@ class Server(ServerBulk, Users):
         )
         self.url = base
         self.user = credentials.user if credentials else None
+        self._credentials = (user, password) if user else None  # for replication endpoints; never shown
         timeouts = Timeouts(connect_timeout, read_timeout)
         tls = check_tls(base, tls)
         self._runtime = type(self)._make_runtime(timeouts, tls) if tls else type(self)._make_runtime(timeouts)
@@ -120,6 +123,7 @@ class Server(ServerBulk, Users):
 
     async def all_dbs(self, **params: Any) -> list[str]:
         """``GET /_all_dbs``: database names (``limit``, ``skip``, ``startkey``...)."""
+        check_params(params, _ALL_DBS_PARAMS, "_all_dbs")
         return await self._http.json("GET", "/_all_dbs", query_string(params, _ALL_DBS_PARAMS))
 
     async def uuids(self, count: int = 1) -> list[str]:
