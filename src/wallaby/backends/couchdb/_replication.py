@@ -38,7 +38,7 @@ from ._urls import db_segment, doc_segment, redact, segment
 if TYPE_CHECKING:
     from ._http import Http
 
-__all__ = ["Replication", "endpoint", "replication_body", "replicator_db_segment", "REPLICATION_OPTIONS"]
+__all__ = ["Replication", "endpoint", "replication_body", "replicator_db_segment", "REPLICATION_OPTIONS", "SERVER_TIMEOUT"]
 
 _JSON = "application/json"
 
@@ -316,14 +316,15 @@ class Replication:
         in between (it records the state there), reads it again.
         """
         path = f"/{replicator_db_segment(replicator_db)}/{_replication_doc_segment(docid)}"
-        for attempt in range(5):
-            doc = await self._http.json("GET", path)
+        attempts = 5
+        while True:
+            rev = (await self._http.json("GET", path))["_rev"]
             try:
-                return await self._http.json("DELETE", path, query_string({"rev": doc["_rev"]}))
+                return await self._http.json("DELETE", path, query_string({"rev": rev}))
             except Conflict:
-                if attempt == 4:
+                attempts -= 1
+                if not attempts:
                     raise
-        raise AssertionError("unreachable")
 
     async def replication_state(self, docid: str, replicator_db: str = "_replicator") -> str:
         """The state of a replication document, from ``GET /_scheduler/docs/{replicator_db}/{docid}``.
