@@ -20,13 +20,13 @@ from ._retry import Backoff
 from ._tls import TLSConfig
 
 if TYPE_CHECKING:
-    from ._tx import Database, Follower, Server
+    from ._tx import Database, Follower, Server, Stream
 
-__all__ = ["Server", "Database", "Follower", "Backoff", "TLSConfig", *_error_names]
+__all__ = ["Server", "Database", "Follower", "Stream", "Backoff", "TLSConfig", *_error_names]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Server", "Database", "Follower"):
+    if name in ("Server", "Database", "Follower", "Stream"):
         from . import _tx
 
         return getattr(_tx, name)

@@ -1,8 +1,10 @@
-"""Attachments of a document: put, get, delete."""
+"""Attachments of a document: put (from memory, a file or a stream), get (whole, a range, a stream), delete."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, MutableMapping
+import io
+import os
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, BinaryIO, MutableMapping
 
 from ._documents import doc_id, doc_id_rev
 from ._errors import InvalidArgument, InvalidType
@@ -12,13 +14,79 @@ from ._urls import attachment_segment, doc_segment
 
 if TYPE_CHECKING:
     from ._http import Http
+    from ._server import Server
+    from ._streams import Stream
 
 __all__ = ["Attachments"]
+
+
+_CHUNK = 64 * 1024
+
+
+def range_header(byte_range: object) -> str:
+    """``(first, last)`` (``last`` inclusive or None) -> ``bytes=first-last``."""
+    if not isinstance(byte_range, tuple) or len(byte_range) != 2:
+        raise InvalidType("range must be a (first, last) tuple")
+    first, last = byte_range
+    if not isinstance(first, int) or isinstance(first, bool) or first < 0:
+        raise InvalidArgument(f"range starts at a byte offset >= 0, not {first!r}")
+    if last is not None and (not isinstance(last, int) or isinstance(last, bool) or last < first):
+        raise InvalidArgument(f"range ends at an offset >= its start (inclusive) or None, not {last!r}")
+    return f"bytes={first}-{'' if last is None else last}"
+
+
+def upload_body(data: object, length: int | None) -> tuple[bytes | AsyncIterable[bytes], int | None, str]:
+    """What to send for ``data``: the body, its length if known, the default content type."""
+    if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 0):
+        raise InvalidArgument(f"length must be an int >= 0, not {length!r}")
+    octets = "application/octet-stream"
+    if isinstance(data, str):
+        return data.encode(), None, "text/plain; charset=utf-8"
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data), None, octets
+    if isinstance(data, os.PathLike):
+        path = os.fspath(data)
+        if not os.path.isfile(path):
+            raise InvalidArgument(f"no file at {path!r}")
+        return _path_chunks(path), os.path.getsize(path), octets
+    if hasattr(data, "read"):
+        if isinstance(data, io.TextIOBase) or "b" not in getattr(data, "mode", "b"):
+            raise InvalidType("an attachment file must be opened in binary mode ('rb')")
+        return _file_chunks(data), length if length is not None else _remaining_size(data), octets
+    if hasattr(data, "__aiter__"):
+        return data, length, octets  # type: ignore[return-value]
+    raise InvalidType(
+        f"attachment data must be bytes, str, a binary file, a path or an async iterable, not {type(data).__name__}"
+    )
+
+
+def _remaining_size(file: Any) -> int | None:
+    try:
+        return os.fstat(file.fileno()).st_size - file.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+async def _file_chunks(file: Any) -> AsyncIterator[bytes]:
+    while True:
+        data = file.read(_CHUNK)
+        if not data:
+            return
+        if not isinstance(data, (bytes, bytearray)):
+            raise InvalidType("an attachment file must be opened in binary mode ('rb')")
+        yield bytes(data)
+
+
+async def _path_chunks(path: str) -> AsyncIterator[bytes]:
+    with open(path, "rb") as file:
+        async for data in _file_chunks(file):
+            yield data
 
 
 class Attachments:
     _http: Http
     _path: str
+    _server: Server
 
     def _attachment_path(self, docid: str, name: str) -> str:
         return f"{self._path}/{doc_segment(docid)}/{attachment_segment(name)}"
@@ -27,49 +95,110 @@ class Attachments:
         self,
         doc: MutableMapping[str, Any],
         name: str,
-        data: bytes | str,
+        data: bytes | str | BinaryIO | os.PathLike[str] | AsyncIterable[bytes],
         contentType: str | None = None,
         *,
         content_type: str | None = None,
+        length: int | None = None,
     ) -> Any:
         """``PUT /{db}/{docid}/{attname}?rev=``: add or replace an attachment.
 
         ``doc`` is the document (its ``_rev`` is sent and the new one written
         back) or, for a document that does not exist yet, a dict with only an
-        ``_id``. A ``str`` is sent as UTF-8 text.
+        ``_id``. ``data`` is bytes, a ``str`` (sent as UTF-8 text), a binary
+        file object or a path (read and sent in chunks), or an async iterable
+        of bytes (sent as it is produced; give ``length`` if you know it, else
+        it goes chunked). Only one chunk is in memory at a time.
         """
         if contentType is not None and content_type is not None and contentType != content_type:
             raise InvalidArgument("give contentType or content_type, not both")
         content_type = content_type or contentType
-        if isinstance(data, str):
-            data = data.encode()
-            content_type = content_type or "text/plain; charset=utf-8"
-        elif isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
-        elif not isinstance(data, bytes):
-            raise InvalidType(f"attachment data must be bytes or str, not {type(data).__name__}")
         if content_type is not None and not isinstance(content_type, str):
             raise InvalidType("content_type must be a str")
         if not isinstance(doc, MutableMapping):
             raise InvalidType(f"a document must be a dict, not {type(doc).__name__}")
-        docid = doc_id(doc)
-        rev = doc.get("_rev")
-        path = self._attachment_path(docid, name)
+        body, size, default_type = upload_body(data, length)
+        headers = {"Content-Length": str(size)} if size is not None and not isinstance(body, bytes) else None
         response = await self._http.send(
             "PUT",
-            path,
-            query_string({"rev": rev}),
-            body=data,
-            content_type=content_type or "application/octet-stream",
+            self._attachment_path(doc_id(doc), name),
+            query_string({"rev": doc.get("_rev")}),
+            body=body,
+            content_type=content_type or default_type,
+            headers=headers,
         )
         result = loads(await response.read())
         doc["_rev"] = result["rev"]
         return result
 
-    async def get_attachment(self, doc: MutableMapping[str, Any] | str, name: str, rev: str | None = None) -> bytes:
-        """``GET /{db}/{docid}/{attname}``: the attachment's bytes (``doc`` may be an id)."""
-        response = await self._http.send("GET", self._attachment_path(doc_id(doc), name), query_string({"rev": rev}))
-        return await response.read()
+    async def get_attachment(
+        self,
+        doc: MutableMapping[str, Any] | str,
+        name: str,
+        rev: str | None = None,
+        *,
+        range: tuple[int, int | None] | None = None,
+    ) -> bytes:
+        """``GET /{db}/{docid}/{attname}``: the attachment's bytes (``doc`` may be an id).
+
+        ``range=(first, last)`` asks for bytes ``first`` to ``last`` inclusive
+        (``last=None``: to the end), as HTTP's ``Range`` does; when the server
+        answers with the whole attachment instead (CouchDB does for compressed
+        ones, PouchDB Server always), the library cuts the range out itself.
+        """
+        parts = [chunk async for chunk in self._download(doc, name, rev, range, {})]
+        return b"".join(parts)
+
+    def stream_attachment(
+        self,
+        doc: MutableMapping[str, Any] | str,
+        name: str,
+        rev: str | None = None,
+        *,
+        range: tuple[int, int | None] | None = None,
+    ) -> Stream[bytes]:
+        """``GET /{db}/{docid}/{attname}`` as a Stream of byte chunks, in bounded memory.
+
+        ``meta`` gets ``content_type`` and ``content_length`` once the answer
+        starts; ``range`` works as for ``get_attachment``.
+        """
+        meta: dict[str, Any] = {}
+        return self._server._stream_class(self._http.runtime, self._download(doc, name, rev, range, meta), meta)
+
+    async def _download(
+        self,
+        doc: MutableMapping[str, Any] | str,
+        name: str,
+        rev: str | None,
+        byte_range: tuple[int, int | None] | None,
+        meta: dict[str, Any],
+    ) -> AsyncIterator[bytes]:
+        path = self._attachment_path(doc_id(doc), name)
+        headers = {"Range": range_header(byte_range)} if byte_range is not None else None
+        response = await self._http.send("GET", path, query_string({"rev": rev}), headers=headers)
+        try:
+            meta["content_type"] = response.header("Content-Type")
+            length = response.header("Content-Length")
+            meta["content_length"] = int(length) if length else None
+            skip, left = 0, None
+            if byte_range is not None and response.status == 200:  # the whole attachment came
+                skip, last = byte_range
+                left = None if last is None else last - skip + 1
+            async for chunk in response.chunks():
+                if skip:
+                    if skip >= len(chunk):
+                        skip -= len(chunk)
+                        continue
+                    chunk, skip = chunk[skip:], 0
+                if left is not None:
+                    chunk = chunk[:left]
+                    left -= len(chunk)
+                if chunk:
+                    yield chunk
+                if left == 0:
+                    return
+        finally:
+            response.close()
 
     async def delete_attachment(self, doc: MutableMapping[str, Any], name: str) -> Any:
         """``DELETE /{db}/{docid}/{attname}?rev=``: remove an attachment; the new rev is written back."""

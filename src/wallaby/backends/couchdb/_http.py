@@ -7,7 +7,7 @@ error status becomes a typed error and where JSON goes in and out.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, AsyncIterable, Mapping, TYPE_CHECKING
 
 from ._errors import InvalidType, error_from_response
 from ._json import JSONDecodeError, dumps, loads
@@ -70,7 +70,7 @@ class Http:
         path: str,
         query: str = "",
         *,
-        body: bytes | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
         content_type: str | None = None,
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = _UNSET,

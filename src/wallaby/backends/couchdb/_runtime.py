@@ -9,7 +9,7 @@ failures into NetworkError / Timeout, so the core never sees them.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Protocol
+from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Protocol
 
 __all__ = ["Runtime", "Response", "Task", "Timeouts", "Waiter"]
 
@@ -67,10 +67,15 @@ class Runtime(Protocol):
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: bytes | AsyncIterable[bytes] | None,
         read_timeout: float | None,
     ) -> Response:
-        """Send a request; return once the status and headers are in."""
+        """Send a request; return once the status and headers are in.
+
+        A body that is an async iterable is sent as it is produced, at the pace
+        the connection takes it: with a ``Content-Length`` header when the
+        caller gave one, chunked otherwise.
+        """
 
     async def sleep(self, seconds: float) -> None: ...
 

@@ -22,6 +22,7 @@ from ._users import Users
 if TYPE_CHECKING:
     from ._database import Database
     from ._feeds import Follower
+    from ._streams import Stream
 
 __all__ = ["Server"]
 
@@ -47,6 +48,7 @@ class Server(ServerBulk, Nodes, Replication, Users):
     _make_runtime: ClassVar[Callable[[Timeouts, TLSConfig | None], Runtime]]
     _database_class: ClassVar[type[Database]]
     _follower_class: ClassVar[type[Follower]]
+    _stream_class: ClassVar[type[Stream[Any]]]
 
     def __init__(
         self,

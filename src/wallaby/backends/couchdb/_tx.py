@@ -11,7 +11,7 @@ import functools
 import inspect
 import logging
 from collections import deque
-from typing import Any, AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping
 
 from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
@@ -21,13 +21,13 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
 from zope.interface import implementer
 
-from . import _database, _feeds, _server
+from . import _database, _feeds, _server, _streams
 from ._errors import NetworkError, Timeout
 from ._runtime import Timeouts
 from ._tls import TLSConfig, tls_error
 from ._tx_tls import TLSPolicy, tls_failure
 
-__all__ = ["TwistedRuntime", "Server", "Database", "Follower"]
+__all__ = ["TwistedRuntime", "Server", "Database", "Follower", "Stream"]
 
 log = logging.getLogger("wallaby.backends.couchdb")
 
@@ -75,6 +75,42 @@ class _BytesProducer:
 
     def stopProducing(self) -> None:
         pass
+
+
+@implementer(IBodyProducer)
+class _StreamProducer:
+    """A request body from an async iterable, written as the transport takes it."""
+
+    def __init__(self, chunks: AsyncIterable[bytes], length: int | None) -> None:
+        self._chunks = chunks
+        self.length = UNKNOWN_LENGTH if length is None else length
+        self._resumed: defer.Deferred[None] | None = None
+        self._paused = False
+        self._pump: defer.Deferred[None] | None = None
+
+    def startProducing(self, consumer: Any) -> defer.Deferred[None]:
+        self._pump = defer.Deferred.fromCoroutine(self._write(consumer))
+        return self._pump
+
+    async def _write(self, consumer: Any) -> None:
+        async for chunk in self._chunks:
+            while self._paused:
+                self._resumed = defer.Deferred()
+                await self._resumed
+            consumer.write(chunk)
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None:
+            resumed.callback(None)
+
+    def stopProducing(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
 
 
 class _BodyReader(protocol.Protocol):
@@ -271,12 +307,19 @@ class TwistedRuntime:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: bytes | AsyncIterable[bytes] | None,
         read_timeout: float | None,
     ) -> TwistedResponse:
         agent = self._agent or self._setup()
         raw_headers = Headers({name: [value] for name, value in headers.items()})
-        producer = _BytesProducer(body) if body is not None else None
+        if body is None:
+            producer = None
+        elif isinstance(body, bytes):
+            producer = _BytesProducer(body)
+        else:  # the Agent writes Content-Length from the producer's length (chunked without one)
+            length = headers.get("Content-Length")
+            producer = _StreamProducer(body, int(length) if length else None)
+            raw_headers.removeHeader("Content-Length")
         deferred = agent.request(method.encode("ascii"), url.encode("ascii"), raw_headers, producer)
         timer = None
         if read_timeout is not None:
@@ -348,10 +391,16 @@ class Follower(_feeds.Follower):
 
 
 @_deferred_api
+class Stream(_streams.Stream):  # type: ignore[type-arg]
+    __doc__ = _streams.Stream.__doc__
+
+
+@_deferred_api
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
     _make_runtime = TwistedRuntime
     _follower_class = Follower
+    _stream_class = Stream
 
 
 @_deferred_api

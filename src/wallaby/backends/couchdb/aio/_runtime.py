@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import ssl
-from typing import Any, AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping
 
 import aiohttp
 from yarl import URL
@@ -137,7 +137,7 @@ class AioRuntime:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: bytes | AsyncIterable[bytes] | None,
         read_timeout: float | None,
     ) -> AioResponse:
         session = self._session
