@@ -304,6 +304,24 @@ def test_a_post_is_never_sent_twice_after_a_401():
     assert "never sent twice" in error.reason and error.method == "POST" and error.status == 401
 
 
+def test_a_streamed_body_is_never_sent_twice_even_with_put():
+    node = Node(max_age=False)
+    http, runtime = http_with(CookieAuth(USER, PASSWORD), node)
+
+    async def chunks() -> Any:
+        yield b"attachment "
+        yield b"bytes"
+
+    async def body() -> None:
+        await http.json("GET", "/db")
+        node.sessions.clear()
+        with pytest.raises(Unauthorized, match="never sent twice"):
+            await http.send("PUT", "/db/doc/att", body=chunks(), content_type="text/plain")
+
+    run(body())
+    assert runtime.lines() == ["POST /_session", "GET /db", "PUT /db/doc/att", "GET /_session", "POST /_session"]
+
+
 def test_a_401_to_a_live_session_is_raised_without_a_new_login():
     http, runtime = http_with(CookieAuth(USER, PASSWORD), Node(max_age=False))
 
