@@ -6,29 +6,21 @@ error status becomes a typed error and where JSON goes in and out.
 
 from __future__ import annotations
 
-import base64
 from typing import Any, AsyncIterable, Mapping, TYPE_CHECKING
 
-from ._errors import InvalidType, error_from_response
+from ._errors import error_from_response
 from ._json import JSONDecodeError, dumps, loads
 from ._runtime import Response, Runtime, Timeouts
 
 if TYPE_CHECKING:
     from ._auth import Auth
 
-__all__ = ["Http", "basic_auth"]
+__all__ = ["Http"]
 
 _JSON = "application/json"
 _UNSET: Any = object()
 # Sent again after a session is renewed: idempotent methods with the body in memory, never a POST.
 _REPLAYABLE = frozenset(("GET", "HEAD", "PUT", "DELETE"))
-
-
-def basic_auth(user: str, password: str | None) -> str:
-    if not isinstance(user, str) or not isinstance(password or "", str):
-        raise InvalidType("user and password must be str")
-    token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
-    return f"Basic {token}"
 
 
 def _decode_error_body(raw: bytes) -> Any:
