@@ -8,7 +8,6 @@ presents it. A second proxy also demands a client certificate from that CA.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import socket
 import ssl
 import threading

@@ -14,7 +14,7 @@ import asyncio
 import base64
 import inspect
 import json
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
