@@ -8,11 +8,14 @@ from ._attachments import Attachments
 from ._bulk import Bulk
 from ._changes import Changes
 from ._conflicts import Conflicts
+from ._design import Design
 from ._documents import Documents
 from ._documents_more import DocumentsMore
 from ._errors import InvalidArgument
 from ._maintenance import Maintenance
+from ._mango import Mango
 from ._params import query_string
+from ._partitions import Partitions
 from ._revisions import Revisions
 from ._security import Security
 from ._server import Server
@@ -22,7 +25,7 @@ from ._views import Views
 __all__ = ["Database"]
 
 
-class Database(Documents, DocumentsMore, Conflicts, Bulk, Revisions, Maintenance, Attachments, Views, Changes, Security):
+class Database(Documents, DocumentsMore, Conflicts, Bulk, Revisions, Maintenance, Attachments, Views, Design, Mango, Partitions, Changes, Security):
     """One CouchDB database: ``Database(name, user, password, url)``, as in the seed.
 
     A Database made this way owns a Server (and its connection pool), which

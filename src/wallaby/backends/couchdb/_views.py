@@ -8,6 +8,7 @@ from urllib.parse import quote
 from ._errors import InvalidArgument, InvalidType
 from ._json import dumps, loads
 from ._params import VIEW_PARAMS, check_params, query_string
+from ._partitions import partition_path
 from ._wire import RowParser, TruncatedBody
 
 if TYPE_CHECKING:
@@ -55,9 +56,12 @@ class ViewQuery:
                 raise InvalidArgument("give count or limit, not both")
             params["limit"] = params.pop("count")
         keys = params.pop("keys", None)
+        partition = params.pop("partition", None)
+        if partition is not None and encoded in ("_design_docs", "_local_docs"):
+            raise InvalidArgument(f"{encoded} has no partitioned form")
         check_params(params, VIEW_PARAMS, "view")
         self.query = query_string(params, VIEW_PARAMS)
-        self.where = f"{db_path}/{encoded}"
+        self.where = f"{partition_path(db_path, partition)}/{encoded}"
         self.body = None
         if keys is not None:
             if not isinstance(keys, (list, tuple)):
@@ -108,6 +112,8 @@ class Views:
         Every CouchDB query option is accepted as a Python value and encoded as
         CouchDB reads it (``key="a"``, ``startkey=["x", 1]``); ``count`` is the
         seed's name for ``limit``. ``keys=[...]`` is sent as a ``POST`` body.
+        ``partition="p"`` queries one partition of a partitioned database
+        (``/{db}/_partition/{p}/_design/...``, ``/{db}/_partition/{p}/_all_docs``).
         With ``include_count=True`` (``includeCount``) the result is
         ``(rows, total_rows)``. ``_all_docs`` works the same way.
         """
