@@ -13,7 +13,7 @@ import ssl
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from cryptography import x509
@@ -185,7 +185,9 @@ def https(proxy: TLSProxy, host: str = "localhost") -> str:
 
 def _credentials(couch: Any) -> dict[str, str]:
     parts = urlsplit(couch.url)  # COUCHDB_URL carries the admin's credentials
-    return {"user": parts.username, "password": parts.password or ""} if parts.username else {}
+    if not parts.username:
+        return {}
+    return {"user": unquote(parts.username), "password": unquote(parts.password or "")}
 
 
 # --- behaviour --------------------------------------------------------------------
