@@ -28,6 +28,16 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
+def _client_keys(client: Any) -> dict[str, Any]:
+    """The client certificate and key, as the cryptography objects pyOpenSSL now prefers."""
+    keys = {"privateKey": client.privateKey.original.to_cryptography_key(), "certificate": client.original.to_cryptography()}
+    try:
+        ssl.CertificateOptions(**keys).getContext()
+    except Exception:  # an older pyOpenSSL takes only its own objects
+        keys = {"privateKey": client.privateKey.original, "certificate": client.original}
+    return keys
+
+
 @implementer(IOpenSSLClientConnectionCreator)
 class _Unverified:
     """A TLS client connection that checks nothing (``verify=False``), still sending SNI."""
@@ -59,25 +69,22 @@ class TLSPolicy:
             if tls.ca_file is not None:
                 pems = _PEM_CERTIFICATE.findall(_read(tls.ca_file))
                 self._trust = ssl.trustRootFromCertificates([ssl.Certificate.loadPEM(pem) for pem in pems])
-            self._client = None
+            self._keys: dict[str, Any] = {}
             if tls.cert_file is not None:
                 pem = _read(tls.cert_file)
                 if tls.key_file is not None:
                     pem += b"\n" + _read(tls.key_file)
-                self._client = ssl.PrivateCertificate.loadPEM(pem)
+                self._keys = _client_keys(ssl.PrivateCertificate.loadPEM(pem))
             self._unverified_context = None
             if not tls.verify:
-                keys = {}
-                if self._client is not None:
-                    keys = {"privateKey": self._client.privateKey.original, "certificate": self._client.original}
-                self._unverified_context = ssl.CertificateOptions(verify=False, **keys).getContext()
+                self._unverified_context = ssl.CertificateOptions(verify=False, **self._keys).getContext()
         except Exception as exc:  # pyOpenSSL's errors for a bad PEM or a key that does not fit
             raise InvalidArgument(f"the TLS files cannot be loaded: {exc}") from None
 
     def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
         if self._unverified_context is not None:
             return _Unverified(hostname, self._unverified_context)
-        return ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self._trust, clientCertificate=self._client)
+        return ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self._trust, extraCertificateOptions=self._keys)
 
 
 def tls_failure(exc: BaseException) -> str | None:
