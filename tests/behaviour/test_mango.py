@@ -331,7 +331,7 @@ async def test_find_all_refuses_its_own_paging_options(couch):
         ({"fields": ["n"], "name": ""}, "InvalidType"),
         ({"fields": ["n"], "ddoc": "_design/"}, "InvalidArgument"),
         ({"fields": ["n"], "ddoc": 3}, "InvalidType"),
-        ({"fields": ["n"], "type": None}, "InvalidType"),
+        ({"fields": ["n"], "type": ""}, "InvalidType"),
         ({"fields": ["n"], "partial_filter_selector": "type=a"}, "InvalidType"),
         ({"fields": ["n"], "partitioned": "yes"}, "InvalidType"),
     ],

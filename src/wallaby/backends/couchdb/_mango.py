@@ -152,7 +152,7 @@ def index_body(
     fields: object,
     name: object = None,
     ddoc: object = None,
-    type: object = "json",
+    type: object = None,
     partial_filter_selector: object = None,
     partitioned: object = None,
 ) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def index_body(
     items = _names(fields, "fields")
     if not items:
         raise InvalidArgument("an index needs at least one field")
-    if type == "json":
+    if type in (None, "json"):
         _sort(items)  # a field name or {field: direction}
     index: dict[str, Any] = {"fields": items}
     if partial_filter_selector is not None:
@@ -174,9 +174,10 @@ def index_body(
         body["name"] = name
     if ddoc is not None:
         body["ddoc"] = ddoc_name(ddoc)
-    if not isinstance(type, str) or not type:
-        raise InvalidType("an index type must be a str ('json', 'text', 'nouveau')")
-    body["type"] = type
+    if type is not None:
+        if not isinstance(type, str) or not type:
+            raise InvalidType("an index type must be a str ('json', 'text', 'nouveau')")
+        body["type"] = type
     if partitioned is not None:
         if not isinstance(partitioned, bool):
             raise InvalidType(f"partitioned must be True or False, not {partitioned!r}")
@@ -363,7 +364,7 @@ class Mango:
         fields: Sequence[str | Mapping[str, str]],
         name: str | None = None,
         ddoc: str | None = None,
-        type: str = "json",
+        type: str | None = None,
         partial_filter_selector: Mapping[str, Any] | None = None,
         partitioned: bool | None = None,
     ) -> dict[str, Any]:
@@ -371,7 +372,11 @@ class Mango:
 
         ``fields`` are field names or ``{field: "asc"|"desc"}``; ``ddoc`` (with
         or without ``_design/``) and ``name`` are chosen by CouchDB when left
-        out. Returns ``{"result": "created"|"exists", "id", "name"}``.
+        out; ``type`` is CouchDB's default, ``"json"``, unless given (``"text"``
+        and ``"nouveau"`` need a search service). ``partial_filter_selector``
+        limits the index to the documents it matches; ``partitioned=False``
+        makes a global index in a partitioned database. Returns
+        ``{"result": "created"|"exists", "id", "name"}``.
         """
         body = index_body(fields, name, ddoc, type, partial_filter_selector, partitioned)
         return await self._http.json("POST", f"{self._path}/_index", "", body)  # type: ignore[no-any-return]
