@@ -144,3 +144,12 @@ async def test_bad_ranges_and_data_are_refused_before_sending(couch):
     with pytest.raises(couch.module.InvalidArgument):
         await db.put_attachment({"_id": "x"}, "a", b"data", length=-1)
     await db.close()
+
+
+async def test_stream_bulk_get_yields_the_results_of_bulk_get(couch):
+    db = await couch.fresh_db()
+    await fill(db, 30)
+    ids = [f"doc{n:05}" for n in range(0, 30, 3)]
+    streamed = await db.stream_bulk_get(ids).to_list()
+    assert streamed == await db.bulk_get(ids)
+    assert [result["docs"][0]["ok"]["n"] for result in streamed] == list(range(0, 30, 3))

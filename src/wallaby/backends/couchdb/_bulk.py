@@ -17,10 +17,14 @@ from typing import TYPE_CHECKING, Any, Mapping, MutableMapping, Sequence
 
 from ._documents import _check_doc, doc_id
 from ._errors import InvalidArgument, InvalidType
+from ._json import dumps, loads
 from ._params import ALL_DBS_PARAMS, check_params, query_string
+from ._views import stream_rows
 
 if TYPE_CHECKING:
     from ._http import Http
+    from ._server import Server
+    from ._streams import Stream
 
 __all__ = ["Bulk", "ServerBulk", "bulk_get_items"]
 
@@ -78,6 +82,7 @@ def _check_replicated(docs: list[Any]) -> None:
 class Bulk:
     _http: Http
     _path: str
+    _server: Server
 
     async def bulk_docs(
         self,
@@ -114,10 +119,22 @@ class Bulk:
         given. ``revs=True`` adds each ``_revisions``; ``latest=True`` answers a
         rev that is not a leaf with its latest leaf.
         """
-        body = {"docs": bulk_get_items(docs)}
-        query = query_string({"revs": _flag(revs, "revs") or None, "latest": _flag(latest, "latest") or None})
-        result = await self._http.json("POST", f"{self._path}/_bulk_get", query, body)
-        return result["results"]  # type: ignore[no-any-return]
+        query, body = _bulk_get_request(docs, revs, latest)
+        response = await self._http.send("POST", f"{self._path}/_bulk_get", query, body=body, content_type="application/json")
+        return loads(await response.read())["results"]  # type: ignore[no-any-return]
+
+    def stream_bulk_get(
+        self, docs: Sequence[str | Mapping[str, Any]], revs: bool = False, latest: bool = False
+    ) -> Stream[dict[str, Any]]:
+        """``POST /{db}/_bulk_get`` as a Stream of results, each read as it arrives.
+
+        The arguments and result items of ``bulk_get()``; memory holds one
+        result at a time, however many documents are asked for.
+        """
+        query, body = _bulk_get_request(docs, revs, latest)
+        meta: dict[str, Any] = {}
+        results = stream_rows(self._http, "POST", f"{self._path}/_bulk_get", query, body, "results", meta)
+        return self._server._stream_class(self._http.runtime, results, meta)
 
     async def all_docs(self, **params: Any) -> Any:
         """``GET /{db}/_all_docs``: a row per document, by id; ``POST`` when ``keys=`` is given.
@@ -137,6 +154,11 @@ class Bulk:
     async def local_docs(self, **params: Any) -> Any:
         """``GET /{db}/_local_docs``: a row per ``_local/`` document; the options of ``all_docs()``."""
         return await self.view("_local_docs", **params)  # type: ignore[attr-defined]
+
+
+def _bulk_get_request(docs: Sequence[str | Mapping[str, Any]], revs: bool, latest: bool) -> tuple[str, bytes]:
+    body = dumps({"docs": bulk_get_items(docs)})
+    return query_string({"revs": _flag(revs, "revs") or None, "latest": _flag(latest, "latest") or None}), body
 
 
 class ServerBulk:

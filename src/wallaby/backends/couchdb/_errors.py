@@ -16,7 +16,8 @@
     │   └── ServerError               any 5xx
     ├── NetworkError                  no HTTP answer: refused, reset, cut mid-body
     │   ├── Timeout                   no answer within the connect or read timeout
-    │   └── TLSError                  the TLS handshake failed (certificate not trusted...)
+    │   ├── TLSError                  the TLS handshake failed (certificate not trusted...)
+    │   └── TruncatedBody             a streamed answer ended before its JSON did
     └── ViewError                     a view query failed; each view error is also
                                       the ResponseError class of its status
 
@@ -45,6 +46,7 @@ __all__ = [
     "ServerError",
     "TLSError",
     "Timeout",
+    "TruncatedBody",
     "Unauthorized",
     "UnknownError",
     "ViewError",
@@ -160,6 +162,10 @@ class Timeout(NetworkError):
 
 class TLSError(NetworkError):
     """The TLS handshake failed: an untrusted or wrong certificate, or none where one is required."""
+
+
+class TruncatedBody(NetworkError):
+    """A streamed answer ended before its JSON did (the connection was closed early)."""
 
 
 class ViewError(CouchDBError):

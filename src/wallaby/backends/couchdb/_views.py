@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, AsyncIterator
 from urllib.parse import quote
 
-from ._errors import InvalidArgument, InvalidType
+from ._errors import InvalidArgument, InvalidType, TruncatedBody
 from ._json import dumps, loads
 from ._params import VIEW_PARAMS, check_params, query_string
 from ._partitions import partition_path
-from ._wire import RowParser, TruncatedBody
+from ._wire import RowParser
 
 if TYPE_CHECKING:
     from ._http import Http

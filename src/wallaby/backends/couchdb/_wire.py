@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._errors import CouchDBError
+from ._errors import CouchDBError, TruncatedBody
 from ._json import JSONDecodeError, loads
 
-__all__ = ["LineSplitter", "RowParser", "TruncatedBody"]
+__all__ = ["LineSplitter", "RowParser"]
 
 
 class LineSplitter:
@@ -53,10 +53,6 @@ class LineSplitter:
     def pending(self) -> bytes:
         """Bytes of an unfinished line (what a cut connection left behind)."""
         return b"".join(self._pending)
-
-
-class TruncatedBody(CouchDBError):
-    """The body ended before its JSON did (the connection was cut mid-way)."""
 
 
 # A whole string, or one structural character; a lone '"' is a string cut short.
