@@ -153,3 +153,54 @@ async def test_stream_bulk_get_yields_the_results_of_bulk_get(couch):
     streamed = await db.stream_bulk_get(ids).to_list()
     assert streamed == await db.bulk_get(ids)
     assert [result["docs"][0]["ok"]["n"] for result in streamed] == list(range(0, 30, 3))
+
+
+async def test_save_with_attachments_sends_a_doc_and_its_files_in_one_request(couch, tmp_path):
+    db = await couch.fresh_db()
+    path = tmp_path / "photo.jpg"
+    photo = os.urandom(200_000)
+    path.write_bytes(photo)
+
+    async def stream():
+        yield b"streamed "
+        yield b"text"
+
+    doc = {"_id": "album", "title": "holiday"}
+    result = await db.save_with_attachments(
+        doc,
+        {
+            "photo.jpg": (path, "image/jpeg"),
+            "notes.txt": "a note",
+            "stream.txt": (stream(), "text/plain", 13),
+        },
+    )
+    assert result["ok"] and doc["_rev"] == result["rev"] and doc["_rev"].startswith("1-")
+    assert await db.get_attachment(doc, "photo.jpg") == photo
+    assert await db.get_attachment(doc, "notes.txt") == b"a note"
+    assert await db.get_attachment(doc, "stream.txt") == b"streamed text"
+    stored = await db.get("album")
+    assert stored["title"] == "holiday"
+    assert stored["_attachments"]["photo.jpg"]["content_type"] == "image/jpeg"
+    assert doc["_attachments"]["photo.jpg"]["digest"] == stored["_attachments"]["photo.jpg"]["digest"]
+
+    # the stubs written back keep the attachments through an ordinary save
+    doc["title"] = "holiday 2026"
+    await db.save(doc)
+    assert await db.get_attachment("album", "photo.jpg") == photo
+
+
+async def test_save_with_attachments_refuses_what_it_cannot_send(couch):
+    db = couch.Database("nowhere", url="http://127.0.0.1:9")
+
+    async def stream():
+        yield b"x"
+
+    with pytest.raises(couch.module.InvalidArgument):
+        await db.save_with_attachments({"_id": "a"}, {"s": stream()})  # no length
+    with pytest.raises(couch.module.InvalidArgument):
+        await db.save_with_attachments({}, {"a": b"x"})  # no _id
+    with pytest.raises(couch.module.InvalidType):
+        await db.save_with_attachments({"_id": "a"}, {})
+    with pytest.raises(couch.module.InvalidType):
+        await db.save_with_attachments({"_id": "a"}, {"a": 42})
+    await db.close()
