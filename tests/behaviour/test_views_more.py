@@ -45,15 +45,6 @@ async def test_freshness_options_are_accepted_on_a_built_index(couch, options):
     assert await db.view("d/by_n", **options) == built
 
 
-@pytest.mark.couchdb_only
-async def test_update_false_answers_from_the_index_as_it_is(couch):
-    db = await view_db(couch)
-    await db.view("d/by_n")
-    await db.save({"_id": "late", "n": 0})
-    assert "late" not in ids(await db.view("d/by_n", update=False))
-    assert "late" in ids(await db.view("d/by_n"))
-
-
 async def test_update_seq_is_in_the_meta_of_a_streamed_view(couch):
     db = await view_db(couch)
     stream = db.stream_view("d/by_n", update_seq=True, limit=1)
