@@ -89,7 +89,10 @@ async def test_a_feed_cut_again_and_again_loses_and_repeats_nothing(couch, fault
         consumer = couch.spawn(collect(feed, 3000, got))
         with Chaos(getattr(proxy, fault), every=0.07) as chaos:
             ids = await write_many(couch, db, 3000, batch=50, pause=0.03)
-            await couch.wait_until(lambda: len(got) >= 3000, timeout=60)
+            # keep cutting until a good part has come through the cuts...
+            await couch.wait_until(lambda: len(got) >= 1000, timeout=60)
+        # ...then let the rest arrive however slow a loaded machine is
+        await couch.wait_until(lambda: len(got) >= 3000, timeout=60)
         await consumer
         await feed.close()
         await watched.close()
