@@ -71,8 +71,10 @@ class Server(ServerBulk, Nodes, Replication, Users):
             if user is not None and user != username:
                 raise InvalidArgument("give user or username, not both")
             user = username
-        if user is None:
-            user, password = url_user, url_password if password is None else password
+        if user is None:  # credentials from the URL's userinfo (an explicit password wins)
+            user = url_user
+            if password is None:
+                password = url_password
         for value, what in ((user, "user"), (password, "password")):
             if value is not None and not isinstance(value, str):
                 raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
