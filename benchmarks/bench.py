@@ -330,6 +330,10 @@ def _cpu_unit(unit: str) -> str:
     return "per GB" if unit == "MB" else f"per 1k {unit}"
 
 
+def _fmt_cpu(value: float) -> str:
+    return f"{value:.3f}" if value >= 0.1 else f"{value:.3g}"
+
+
 def _fmt_rate(value: float) -> str:
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
@@ -386,8 +390,62 @@ def print_table(table: dict, workloads: list, args: argparse.Namespace) -> None:
             cpu_ratio = " ".join(f"{r:.2f}" for r in row["cpu_ratio"]) or "-"
             say(
                 f"  {client:<16}{row['seconds']:>8.2f}{_fmt_rate(row['rate']):>11}  {rate_ratio:<{ratio_width}}"
-                f"{row['cpu_per_k']:>18.3f}  {cpu_ratio:<{ratio_width}}{row['peak_rss_mb']:>7.0f}MB{row['growth_mb']:>6.0f}MB"
+                f"{_fmt_cpu(row['cpu_per_k']):>18}  {cpu_ratio:<{ratio_width}}{row['peak_rss_mb']:>7.0f}MB{row['growth_mb']:>6.0f}MB"
             )
+
+
+def print_markdown(table: dict, clients: list[str], workloads: list) -> None:
+    """Medians as Markdown: CPU on nginx, throughput and memory on the CouchDB server."""
+    say()
+    header = "| workload | " + " | ".join(clients) + " |"
+    rule = "|---|" + "---|" * len(clients)
+
+    def cells(workload: str, cell) -> str:
+        rows = table.get(workload, {})
+        return " | ".join(cell(rows[c]) if c in rows else "-" for c in clients)
+
+    def ratio(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f}x" if values else "-"
+
+    nginx = [w for w in workloads if w.server == "nginx" and w.name in table]
+    if nginx:
+        say("Client CPU seconds per 1,000 requests against nginx's canned answer (median), and its ratio to raw:")
+        say()
+        say(header)
+        say(rule)
+        for w in nginx:
+            say(f"| {w.name} | " + cells(w.name, lambda r: f"{r['cpu_per_k']:.3f} s ({ratio(r['cpu_ratio'])})") + " |")
+        say()
+    couch = [w for w in workloads if w.server == "couch" and w.name in table]
+    if couch:
+        say("Against the CouchDB server: raw's median rate, and each client's rate as a ratio to raw's "
+            "(median of the per-round ratios; > 1 is faster):")
+        say()
+        say(header)
+        say(rule)
+        for w in couch:
+            def cell(r: dict, w=w) -> str:
+                if r is table[w.name].get(RAW):
+                    return f"{_fmt_rate(r['rate'])} {_rate_unit(w.unit)}"
+                return ratio(r["rate_ratio"])
+
+            say(f"| {w.name} | " + cells(w.name, cell) + " |")
+        say()
+        say("Client CPU per unit, as a ratio to raw's (median of the per-round ratios; < 1 is cheaper):")
+        say()
+        say(header)
+        say(rule)
+        for w in couch:
+            say(f"| {w.name} | " + cells(w.name, lambda r: ratio(r["cpu_ratio"])) + " |")
+        say()
+        big = [w for w in couch if w.op in ("bulk", "all_docs", "view", "changes", "put_attachment", "get_attachment")]
+        if big:
+            say("Resident memory growth during the timed part (median):")
+            say()
+            say(header)
+            say(rule)
+            for w in big:
+                say(f"| {w.name} | " + cells(w.name, lambda r: f"{r['growth_mb']:.0f} MB") + " |")
 
 
 def _median(values: list[float]) -> float | None:
@@ -460,6 +518,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--attachment-mb", type=int, help=f"attachment size (default {FULL['attachment_mb']}, quick {QUICK['attachment_mb']})")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one run may take (default 1800)")
     parser.add_argument("--json", metavar="PATH", help="also write every run's measurements to PATH")
+    parser.add_argument("--from-json", metavar="PATH", help="run nothing: report the runs a --json file holds")
+    parser.add_argument("--markdown", action="store_true", help="also print the summary as Markdown tables (for the README)")
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -515,7 +575,15 @@ def main(argv: list[str] | None = None) -> int:
         say("raw aiohttp+orjson is needed for the ratios; install aiohttp and orjson")
         return 1
     started = time.perf_counter()
-    results = run_all(args, clients, workloads)
+    if args.from_json:
+        with open(args.from_json) as saved:
+            results = json.load(saved)["results"]
+        present = {r["client"] for r in results}
+        clients = [c for c in clients if c in present]
+        workloads = [w for w in workloads if any(r["workload"] == w.name for r in results)]
+        args.repeat = max(r["round"] for r in results) + 1 if results else 1
+    else:
+        results = run_all(args, clients, workloads)
     versions: dict[str, str] = {}
     for result in results:
         for name, version in result.get("versions", {}).items():
@@ -538,7 +606,10 @@ def main(argv: list[str] | None = None) -> int:
     table = summarise(results, clients, workloads)
     print_table(table, workloads, args)
     print_targets(table, args.quick)
-    say(f"\n{len(results)} runs in {time.perf_counter() - started:.0f} s")
+    if args.markdown:
+        print_markdown(table, clients, workloads)
+    if not args.from_json:
+        say(f"\n{len(results)} runs in {time.perf_counter() - started:.0f} s")
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"machine": machine(), "args": vars(args), "results": results, "summary": table}, out, indent=1)

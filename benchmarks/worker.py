@@ -6,8 +6,12 @@ the client and a short warm-up are not. Measured in this process:
 
 - wall time (``time.perf_counter``) and CPU time (``time.process_time``: all
   threads of the process, so a thread pool's work counts);
-- peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and how far the
-  resident set grew during the workload (VmHWM after resetting it, Linux).
+- peak RSS of the process, and how far the resident set grew during the
+  workload. ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` is the peak where
+  there is no /proc; on Linux it is not trustworthy in a child process
+  (Linux carries it over fork and exec, so it starts at the parent's peak),
+  so there the peak is the kernel's VmHWM of this process, read before and
+  after the timed part (the timed part's own peak comes from resetting it).
 
 With ``"profile": PATH`` the timed part runs under pyinstrument and its
 report is written to PATH.
@@ -91,9 +95,11 @@ class Plan:
             self.units = None  # the rows the server returns
 
 
-def _summary(plan: Plan, client: str, seconds: float, cpu: float, returned: Any, rss_before: int, tracked: bool) -> dict:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _summary(plan: Plan, client: str, seconds: float, cpu: float, returned: Any, timed: Timed) -> dict:
+    rss_before, tracked = timed.rss_before, timed.tracked
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     hwm = _hwm_kb() if tracked else None
+    peak = max(hwm, timed.hwm_before or 0) if hwm is not None else maxrss
     units = plan.units
     if units is None:
         units = returned
@@ -106,6 +112,7 @@ def _summary(plan: Plan, client: str, seconds: float, cpu: float, returned: Any,
         "units": units,
         "requests": requests,
         "peak_rss_kb": peak,
+        "ru_maxrss_kb": maxrss,
         "rss_before_kb": rss_before,
         "rss_growth_kb": max(0, (hwm if hwm is not None else peak) - rss_before),
     }
@@ -141,6 +148,7 @@ class Timed:
     def __enter__(self) -> Timed:
         gc.collect()
         self.rss_before = _rss_kb()
+        self.hwm_before = _hwm_kb()  # the peak so far: imports, opening the client, warm-up
         self.tracked = _reset_peak()
         if self.profile_path:
             from pyinstrument import Profiler
@@ -191,7 +199,7 @@ async def _run_async(client: Any, spec: dict, plan: Plan, gather: Callable) -> d
         else:
             returned = await op(*plan.args)
     await client.close()
-    return _summary(plan, spec["client"], timed.seconds, timed.cpu, returned, timed.rss_before, timed.tracked)
+    return _summary(plan, spec["client"], timed.seconds, timed.cpu, returned, timed)
 
 
 def run_asyncio(client: Any, spec: dict, plan: Plan) -> dict:
@@ -257,7 +265,7 @@ def run_threads(client: Any, spec: dict, plan: Plan) -> dict:
     if pool is not None:
         pool.shutdown()
     client.close()
-    return _summary(plan, spec["client"], timed.seconds, timed.cpu, returned, timed.rss_before, timed.tracked)
+    return _summary(plan, spec["client"], timed.seconds, timed.cpu, returned, timed)
 
 
 def main() -> None:
