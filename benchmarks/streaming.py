@@ -36,6 +36,14 @@ CHUNK = 64 * 1024
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM): a child's ru_maxrss starts at its parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
