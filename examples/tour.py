@@ -150,6 +150,27 @@ async def tour(
         db.unchanges(cb=on_changes)
         say("db.unchanges(cb=on_changes)", None)
 
+        # --- beyond the seed: a followed feed with a checkpoint, streams ---------
+        async with db.follow(since=since, limit=2) as feed:
+            firsts = [change["id"] async for change in feed]
+            checkpoint = feed.last_seq
+        say("db.follow(since, limit=2): handed over", firsts)
+        async with db.follow(since=checkpoint, feed="normal") as feed:
+            say("db.follow(since=checkpoint, feed='normal'): resumes with", [c["id"] async for c in feed])
+        async with db.stream_view(path, startkey="b") as rows:
+            keys = [row["key"] async for row in rows]
+            say("db.stream_view(path, startkey='b'): rows as they arrive", (keys, rows.meta.get("total_rows")))
+
+        async def blocks() -> Any:
+            for n in range(4):
+                yield bytes([65 + n]) * 65536
+
+        big = {"_id": "streamed"}
+        await db.put_attachment(big, "blocks.bin", blocks(), length=4 * 65536)
+        sizes = [len(chunk) async for chunk in db.stream_attachment(big, "blocks.bin")]
+        say("db.put_attachment(doc, name, async generator); db.stream_attachment()", f"{sum(sizes)} bytes in {len(sizes)} chunks")
+        say("db.get_attachment(doc, name, range=(65530, 65541))", await db.get_attachment(big, "blocks.bin", range=(65530, 65541)))
+
         # --- errors are typed exceptions, never an error dict or None -----------
         try:
             await db.save({"_id": "seed", "_rev": first_rev, "title": "stale"})
