@@ -268,3 +268,17 @@ async def test_the_authentication_options_are_checked_when_the_server_is_made(co
         couch.Server(bare(couch.url), proxy_roles=["r"])
     with pytest.raises(couch.module.InvalidType):
         couch.Server(bare(couch.url), token=42)
+
+
+async def test_the_log_lines_of_a_retrying_feed_show_no_credentials(couch, caplog):
+    from wallaby.backends.couchdb import Backoff
+    from wallaby.backends.couchdb.testing import free_port
+
+    db = couch.Database("db", url=f"http://alice:s3cret-pw@127.0.0.1:{free_port()}")
+    with caplog.at_level(logging.DEBUG, logger="wallaby.backends.couchdb"):
+        with pytest.raises(couch.module.NetworkError):
+            await db.follow(since=0, backoff=Backoff(first=0.01, retries=2)).run(print)
+    await db.close()
+    messages = [record.getMessage() for record in caplog.records if record.name.startswith("wallaby")]
+    assert len(messages) >= 2  # each retry was logged, with its URL
+    assert all("s3cret-pw" not in message and "alice" not in message for message in messages)
