@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, BinaryIO, M
 
 from ._documents import _check_doc, doc_id, doc_id_rev
 from ._errors import InvalidArgument, InvalidType
+from ._checks import whole_number
 from ._json import dumps, loads
 from ._params import WRITE_PARAMS, check_params, query_string
 from ._urls import attachment_segment, doc_segment
@@ -40,8 +41,8 @@ def range_header(byte_range: object) -> str:
 
 def upload_body(data: object, length: int | None) -> tuple[bytes | AsyncIterable[bytes], int | None, str]:
     """What to send for ``data``: the body, its length if known, the default content type."""
-    if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 0):
-        raise InvalidArgument(f"length must be an int >= 0, not {length!r}")
+    if length is not None:
+        whole_number(length, "length")
     octets = "application/octet-stream"
     if isinstance(data, str):
         return data.encode(), None, "text/plain; charset=utf-8"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, MutableMapping, Sequence
 
 from ._documents import _check_doc, doc_id
 from ._errors import InvalidArgument, InvalidType
+from ._checks import as_list, flag
 from ._json import dumps, loads
 from ._params import ALL_DBS_PARAMS, check_params, query_string
 from ._views import stream_rows
@@ -30,18 +31,6 @@ __all__ = ["Bulk", "ServerBulk", "bulk_get_items"]
 
 _BULK_GET_KEYS = frozenset({"id", "rev", "atts_since"})
 
-
-
-def _flag(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidType(f"{name} must be True or False, not {value!r}")
-    return value
-
-
-def _list(value: object, what: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise InvalidType(f"{what} must be a list, not {type(value).__name__}")
-    return list(value)
 
 
 def _bulk_get_item(item: object) -> dict[str, Any]:
@@ -59,14 +48,14 @@ def _bulk_get_item(item: object) -> dict[str, Any]:
     doc_id(item["id"])  # refuses an empty id
     if "rev" in item and (not isinstance(item["rev"], str) or not item["rev"]):
         raise InvalidType(f"a _bulk_get item's rev must be a non-empty str, not {item['rev']!r}")
-    if "atts_since" in item and not all(isinstance(rev, str) for rev in _list(item["atts_since"], "atts_since")):
+    if "atts_since" in item and not all(isinstance(rev, str) for rev in as_list(item["atts_since"], "atts_since")):
         raise InvalidType("atts_since must be a list of revs (str)")
     return dict(item)
 
 
 def bulk_get_items(docs: object) -> list[dict[str, Any]]:
     """The ``docs`` of a ``_bulk_get`` body from ids and ``{"id", "rev", "atts_since"}`` dicts."""
-    return [_bulk_get_item(item) for item in _list(docs, "docs")]
+    return [_bulk_get_item(item) for item in as_list(docs, "docs")]
 
 
 def _check_replicated(docs: list[Any]) -> None:
@@ -99,12 +88,12 @@ class Bulk:
         CouchDB then answers ``[]``). ``all_or_nothing`` is refused by CouchDB
         2.0 and later (417, raised as ClientError).
         """
-        docs = _list(docs, "docs")
+        docs = as_list(docs, "docs")
         params: dict[str, Any] = {}
-        if not _flag(new_edits, "new_edits"):
+        if not flag(new_edits, "new_edits"):
             _check_replicated(docs)
             params["new_edits"] = False
-        if _flag(all_or_nothing, "all_or_nothing"):
+        if flag(all_or_nothing, "all_or_nothing"):
             params["all_or_nothing"] = True
         return await self._bulk_save({"docs": docs}, params)  # type: ignore[attr-defined,no-any-return]
 
@@ -158,7 +147,7 @@ class Bulk:
 
 def _bulk_get_request(docs: Sequence[str | Mapping[str, Any]], revs: bool, latest: bool) -> tuple[str, bytes]:
     body = dumps({"docs": bulk_get_items(docs)})
-    return query_string({"revs": _flag(revs, "revs") or None, "latest": _flag(latest, "latest") or None}), body
+    return query_string({"revs": flag(revs, "revs") or None, "latest": flag(latest, "latest") or None}), body
 
 
 class ServerBulk:
@@ -176,7 +165,7 @@ class ServerBulk:
             return await self._http.json("GET", "/_dbs_info", query_string(params, ALL_DBS_PARAMS))  # type: ignore[no-any-return]
         if params:
             raise InvalidArgument("give keys or paging options to dbs_info, not both")
-        names = _list(keys, "keys")
+        names = as_list(keys, "keys")
         for name in names:
             if not isinstance(name, str):
                 raise InvalidType(f"keys must hold database names (str), not {type(name).__name__}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Sequence
 from urllib.parse import unquote
 
 from ._errors import InvalidArgument, InvalidType, NotFound
+from ._checks import as_list
 from ._json import dumps, loads
 from ._params import VIEW_PARAMS, check_params, query_string
 from ._urls import doc_segment, segment
@@ -66,8 +67,8 @@ def queries_body(queries: object) -> dict[str, Any]:
                 raise InvalidArgument("give count or limit, not both")
             query["limit"] = query.pop("count")
         check_params(query, VIEW_PARAMS, "view")
-        if "keys" in query and not isinstance(query["keys"], (list, tuple)):
-            raise InvalidType(f"keys must be a list, not {type(query['keys']).__name__}")
+        if "keys" in query:
+            as_list(query["keys"], "keys")
         checked.append(query)
     return {"queries": checked}
 
@@ -187,9 +188,7 @@ class Design:
         query = query_string(params, VIEW_PARAMS)
         if keys is None:
             return await self._render("GET", path, query, None, None, accept)
-        if not isinstance(keys, (list, tuple)):
-            raise InvalidType(f"keys must be a list, not {type(keys).__name__}")
-        return await self._render("POST", path, query, dumps({"keys": keys}), _JSON, accept)
+        return await self._render("POST", path, query, dumps({"keys": as_list(keys, "keys")}), _JSON, accept)
 
     async def update(
         self,

@@ -25,6 +25,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from ._errors import CouchDBError, InvalidArgument, InvalidType, NetworkError, ServerError
+from ._checks import whole_number
 from ._json import JSONDecodeError, dumps, loads
 from ._params import query_string
 from ._retry import Backoff
@@ -84,14 +85,6 @@ class FeedRequest:
         self.page_size = page_size
 
 
-def _positive_int(name: str, value: Any, allow_none: bool = True) -> int | None:
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgument(f"{name} must be a positive int, not {value!r}")
-    return value
-
-
 def _common(path: str, feed: str, since: Any, heartbeat: Any, limit: Any, page_size: Any) -> tuple[Any, ...]:
     if feed not in FEEDS:
         raise InvalidArgument(f"feed must be one of {', '.join(FEEDS)}, not {feed!r}")
@@ -101,9 +94,9 @@ def _common(path: str, feed: str, since: Any, heartbeat: Any, limit: Any, page_s
         path,
         feed,
         since,
-        _positive_int("heartbeat", heartbeat, allow_none=False),
-        _positive_int("limit", limit),
-        _positive_int("page_size", page_size, allow_none=False),
+        whole_number(heartbeat, "heartbeat", 1),
+        None if limit is None else whole_number(limit, "limit", 1),
+        whole_number(page_size, "page_size", 1),
     )
 
 

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from ._design import ddoc_name
 from ._errors import CouchDBError, InvalidArgument, InvalidType
+from ._checks import as_list, flag, whole_number
 from ._json import dumps
 from ._params import query_string
 from ._partitions import partition_path
@@ -59,22 +60,8 @@ _OPTIONS: Mapping[str, tuple[type, ...]] = {
 }
 
 
-def _count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
-    if value < 0:
-        raise InvalidArgument(f"{name} must not be negative, not {value}")
-    return value
-
-
-def _names(value: object, what: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise InvalidType(f"{what} must be a list, not {type(value).__name__}")
-    return list(value)
-
-
 def _sort(sort: object) -> list[Any]:
-    items = _names(sort, "sort")
+    items = as_list(sort, "sort")
     for item in items:
         if isinstance(item, str):
             continue
@@ -92,7 +79,7 @@ def _use_index(use_index: object) -> Any:
         if not use_index:
             raise InvalidArgument("use_index must not be empty")
         return use_index
-    names = _names(use_index, "use_index")
+    names = as_list(use_index, "use_index")
     if not 1 <= len(names) <= 2 or not all(isinstance(n, str) and n for n in names):
         raise InvalidArgument("use_index is a design document name or [design document, index name]")
     return names
@@ -114,21 +101,19 @@ def find_body(
         raise InvalidType(f"selector must be a dict, not {type(selector).__name__}")
     body: dict[str, Any] = {"selector": selector}
     if fields is not None:
-        names = _names(fields, "fields")
+        names = as_list(fields, "fields")
         if not all(isinstance(name, str) and name for name in names):
             raise InvalidType("fields must be a list of field names (str)")
         body["fields"] = names
     if sort is not None:
         body["sort"] = _sort(sort)
     if limit is not None:
-        body["limit"] = _count(limit, "limit")
+        body["limit"] = whole_number(limit, "limit")
     if skip is not None:
-        body["skip"] = _count(skip, "skip")
+        body["skip"] = whole_number(skip, "skip")
     if use_index is not None:
         body["use_index"] = _use_index(use_index)
-    if not isinstance(execution_stats, bool):
-        raise InvalidType(f"execution_stats must be True or False, not {execution_stats!r}")
-    if execution_stats:
+    if flag(execution_stats, "execution_stats"):
         body["execution_stats"] = True
     if bookmark is not None:
         if not isinstance(bookmark, str):
@@ -157,7 +142,7 @@ def index_body(
     partitioned: object = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /{db}/_index``, checked."""
-    items = _names(fields, "fields")
+    items = as_list(fields, "fields")
     if not items:
         raise InvalidArgument("an index needs at least one field")
     if type in (None, "json"):
@@ -179,9 +164,7 @@ def index_body(
             raise InvalidType("an index type must be a str ('json', 'text', 'nouveau')")
         body["type"] = type
     if partitioned is not None:
-        if not isinstance(partitioned, bool):
-            raise InvalidType(f"partitioned must be True or False, not {partitioned!r}")
-        body["partitioned"] = partitioned
+        body["partitioned"] = flag(partitioned, "partitioned")
     return body
 
 
@@ -331,7 +314,7 @@ class Mango:
         (``"bookmark"`` or ``"skip"``). A server that answers the first page
         again raises ``CouchDBError`` instead of repeating documents.
         """
-        if _count(page_size, "page_size") == 0:
+        if whole_number(page_size, "page_size") == 0:
             raise InvalidArgument("page_size must be at least 1")
         for name in ("limit", "skip", "bookmark", "execution_stats"):
             if name in options:
@@ -384,8 +367,8 @@ class Mango:
     async def indexes(self, limit: int | None = None, skip: int | None = None) -> list[dict[str, Any]]:
         """``GET /{db}/_index``: the database's Mango indexes, ``_all_docs`` (type ``special``) first."""
         params = {
-            "limit": None if limit is None else _count(limit, "limit"),
-            "skip": None if skip is None else _count(skip, "skip"),
+            "limit": None if limit is None else whole_number(limit, "limit"),
+            "skip": None if skip is None else whole_number(skip, "skip"),
         }
         answer = await self._http.json("GET", f"{self._path}/_index", query_string(params))
         return answer["indexes"]  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Coroutine, Iterable
 from ._auth import make_auth
 from ._bulk import ServerBulk
 from ._errors import InvalidArgument, InvalidType
+from ._checks import whole_number
 from ._http import Http
 from ._nodes import Nodes
 from ._feeds import db_updates_request
@@ -132,8 +133,7 @@ class Server(ServerBulk, Nodes, Replication, Users):
 
     async def uuids(self, count: int = 1) -> list[str]:
         """``GET /_uuids?count=N``: ``count`` fresh ids from the server."""
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise InvalidArgument(f"count must be a positive int, not {count!r}")
+        whole_number(count, "count", 1)
         result = await self._http.json("GET", "/_uuids", f"?count={count}")
         return result["uuids"]
 

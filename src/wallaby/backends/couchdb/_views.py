@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 from urllib.parse import quote
 
 from ._errors import InvalidArgument, InvalidType, TruncatedBody
+from ._checks import as_list
 from ._json import dumps, loads
 from ._params import VIEW_PARAMS, check_params, query_string
 from ._partitions import partition_path
@@ -64,9 +65,7 @@ class ViewQuery:
         self.where = f"{partition_path(db_path, partition)}/{encoded}"
         self.body = None
         if keys is not None:
-            if not isinstance(keys, (list, tuple)):
-                raise InvalidType(f"keys must be a list, not {type(keys).__name__}")
-            self.body = dumps({"keys": keys})
+            self.body = dumps({"keys": as_list(keys, "keys")})
 
 
 async def stream_rows(
