@@ -133,7 +133,14 @@ class Couch:
         if user:
             self.auth = "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode()
 
-    def call(self, method: str, path: str, body: object = None, data: bytes | None = None, content_type: str = "application/json") -> object:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        data: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> object:
         if body is not None:
             data = json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
@@ -199,7 +206,9 @@ def check_clients(names: list[str], timeout: float) -> dict[str, str | None]:
         "        out[name] = f'{type(exc).__name__}: {exc}'\n"
         "print(json.dumps(out))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(names)], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(names)], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -224,7 +233,12 @@ def prepare(couch: Couch, workloads: list, args: argparse.Namespace, tag: str) -
     if "att" in kinds:
         db = dbs["att"] = f"bench-att-{tag}"
         couch.create(db)
-        couch.call("PUT", f"/{db}/att/blob", data=os.urandom(args.attachment_mb * 1_000_000), content_type="application/octet-stream")
+        couch.call(
+            "PUT",
+            f"/{db}/att/blob",
+            data=os.urandom(args.attachment_mb * 1_000_000),
+            content_type="application/octet-stream",
+        )
         say(f"  {db}: a {args.attachment_mb} MB attachment")
     return dbs
 
@@ -380,7 +394,10 @@ def print_table(table: dict, workloads: list, args: argparse.Namespace) -> None:
         units = first["units"]
         count = f"{units:,.0f} {workload.unit}" if workload.unit != "MB" else f"{units:,.0f} MB"
         say()
-        say(f"{workload.name}: {workload.about} ({count}, {'nginx' if workload.server == 'nginx' else 'CouchDB server'})")
+        say(
+            f"{workload.name}: {workload.about} "
+            f"({count}, {'nginx' if workload.server == 'nginx' else 'CouchDB server'})"
+        )
         say(
             f"  {'client':<16}{'wall s':>8}{_rate_unit(workload.unit):>11}  {'x raw':<{ratio_width}}"
             f"{'CPU s ' + _cpu_unit(workload.unit):>18}  {'CPU x raw':<{ratio_width}}{'peak RSS':>9}{'growth':>8}"
@@ -390,7 +407,8 @@ def print_table(table: dict, workloads: list, args: argparse.Namespace) -> None:
             cpu_ratio = " ".join(f"{r:.2f}" for r in row["cpu_ratio"]) or "-"
             say(
                 f"  {client:<16}{row['seconds']:>8.2f}{_fmt_rate(row['rate']):>11}  {rate_ratio:<{ratio_width}}"
-                f"{_fmt_cpu(row['cpu_per_k']):>18}  {cpu_ratio:<{ratio_width}}{row['peak_rss_mb']:>7.0f}MB{row['growth_mb']:>6.0f}MB"
+                f"{_fmt_cpu(row['cpu_per_k']):>18}  {cpu_ratio:<{ratio_width}}"
+                f"{row['peak_rss_mb']:>7.0f}MB{row['growth_mb']:>6.0f}MB"
             )
 
 
@@ -418,12 +436,15 @@ def print_markdown(table: dict, clients: list[str], workloads: list) -> None:
         say()
     couch = [w for w in workloads if w.server == "couch" and w.name in table]
     if couch:
-        say("Against the CouchDB server: raw's median rate, and each client's rate as a ratio to raw's "
-            "(median of the per-round ratios; > 1 is faster):")
+        say(
+            "Against the CouchDB server: raw's median rate, and each client's rate as a ratio to raw's "
+            "(median of the per-round ratios; > 1 is faster):"
+        )
         say()
         say(header)
         say(rule)
         for w in couch:
+
             def cell(r: dict, w=w) -> str:
                 if r is table[w.name].get(RAW):
                     return f"{_fmt_rate(r['rate'])} {_rate_unit(w.unit)}"
@@ -499,7 +520,9 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -511,15 +534,29 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated names or groups ({', '.join(GROUPS)}); names: {', '.join(BY_NAME)} (default: all)",
     )
     parser.add_argument("--repeat", type=int, help=f"rounds (default {FULL['repeat']}, quick {QUICK['repeat']})")
-    parser.add_argument("--requests", type=int, help=f"requests per GET/PUT run (default {FULL['requests']:,}, quick {QUICK['requests']})")
-    parser.add_argument("--docs", type=int, help=f"docs for bulk and the read set (default {FULL['docs']:,}, quick {QUICK['docs']:,})")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        help=f"requests per GET/PUT run (default {FULL['requests']:,}, quick {QUICK['requests']})",
+    )
+    parser.add_argument(
+        "--docs", type=int, help=f"docs for bulk and the read set (default {FULL['docs']:,}, quick {QUICK['docs']:,})"
+    )
     parser.add_argument("--batch", type=int, default=1000, help="docs per _bulk_docs request (default 1,000)")
-    parser.add_argument("--get-docs", type=int, default=1000, help="distinct docs the GET runs cycle through (default 1,000)")
-    parser.add_argument("--attachment-mb", type=int, help=f"attachment size (default {FULL['attachment_mb']}, quick {QUICK['attachment_mb']})")
+    parser.add_argument(
+        "--get-docs", type=int, default=1000, help="distinct docs the GET runs cycle through (default 1,000)"
+    )
+    parser.add_argument(
+        "--attachment-mb",
+        type=int,
+        help=f"attachment size (default {FULL['attachment_mb']}, quick {QUICK['attachment_mb']})",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one run may take (default 1800)")
     parser.add_argument("--json", metavar="PATH", help="also write every run's measurements to PATH")
     parser.add_argument("--from-json", metavar="PATH", help="run nothing: report the runs a --json file holds")
-    parser.add_argument("--markdown", action="store_true", help="also print the summary as Markdown tables (for the README)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the summary as Markdown tables (for the README)"
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -590,17 +627,25 @@ def main(argv: list[str] | None = None) -> int:
             versions[name] = version or "?"
     reactors = sorted({r["reactor"] for r in results if "reactor" in r})
     say()
-    say("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + (f"; Twisted reactor: {', '.join(reactors)}" if reactors else ""))
     say(
-        "columns: median wall time of the timed part; median rate; each round's rate / raw's rate (x raw, >1 is faster); "
+        "versions: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+        + (f"; Twisted reactor: {', '.join(reactors)}" if reactors else "")
+    )
+    say(
+        "columns: median wall time of the timed part; median rate; "
+        "each round's rate / raw's rate (x raw, >1 is faster); "
         "median client CPU per unit; each round's CPU / raw's CPU (CPU x raw, <1 is cheaper); median peak RSS of the "
         "process and its growth during the timed part"
     )
     if args.profile:
         for result in results:
             cpu = result["cpu"] / result["units"] * 1000
-            say(f"\n{result['client']} on {result['workload']}: {cpu:.3f} CPU s per 1k {BY_NAME[result['workload']].unit} "
-                f"(under the profiler); {result['profile']}")
+            say(
+                f"\n{result['client']} on {result['workload']}: "
+                f"{cpu:.3f} CPU s per 1k {BY_NAME[result['workload']].unit} "
+                f"(under the profiler); {result['profile']}"
+            )
             say(profiling.report(result["profile"]))
         return 0
     table = summarise(results, clients, workloads)

@@ -186,11 +186,13 @@ def main() -> None:
     try:
         started = time.perf_counter()
         fill(url, db, args.changes)
-        print(f"filled {db} with {args.changes} docs in {time.perf_counter() - started:.1f}s ({url.rpartition('@')[2]})")
+        print(
+            f"filled {db} with {args.changes} docs in {time.perf_counter() - started:.1f}s ({url.rpartition('@')[2]})"
+        )
         rates: dict[str, list[float]] = {client: [] for client in CLIENTS}
         ratios: dict[str, list[float]] = {client: [] for client in CLIENTS}
         for round_ in range(args.repeat):
-            order = CLIENTS[round_ % len(CLIENTS):] + CLIENTS[: round_ % len(CLIENTS)]
+            order = CLIENTS[round_ % len(CLIENTS) :] + CLIENTS[: round_ % len(CLIENTS)]
             results = {client: spawn(client, url, db, args.changes) for client in order}
             for client, result in results.items():
                 assert result["seen"] == args.changes, result
@@ -204,7 +206,10 @@ def main() -> None:
         print("\nslow consumer (a 10 ms pause every 100 changes, 5 s), what the process held at the peak:")
         for client in ("aio", "twisted"):
             result = spawn(client, url, db, args.changes, lag=True)
-            print(f"  {client:<10} consumed {result['consumed']:>7,}  tracemalloc peak {result['peak_bytes'] / 1e6:6.2f} MB")
+            print(
+                f"  {client:<10} consumed {result['consumed']:>7,}  "
+                f"tracemalloc peak {result['peak_bytes'] / 1e6:6.2f} MB"
+            )
     finally:
         if server is not None:
             server.stop()

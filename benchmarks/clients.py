@@ -96,7 +96,9 @@ class RawAiohttp:
         # the library's normal feed, request for request: pages of 1,000 from since=0
         seen, since = 0, 0
         while True:
-            page = await self._json("GET", f"{self.db_url}/_changes?feed=normal&limit=1000&since={quote(str(since), safe='')}")
+            page = await self._json(
+                "GET", f"{self.db_url}/_changes?feed=normal&limit=1000&since={quote(str(since), safe='')}"
+            )
             seen += len(page["results"])
             since = page["last_seq"]
             if len(page["results"]) < 1000:

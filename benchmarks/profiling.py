@@ -25,7 +25,15 @@ PROFILES = os.path.join(HERE, "profiles")
 # Leaf frames that are the loop waiting in epoll, not work.
 _IDLE = ("EpollSelector.select", "select (selectors", "untilConcludes", "EPollReactor.doPoll")
 # Frames of the untimed start of a run: imports, opening the client.
-_SETUP = ("_find_and_load (", "<module> (", "RawAiohttp.open (", "Wallaby.open (", "Aiocouch.open (", "Cloudant.open (", "CouchdbPython.open (")
+_SETUP = (
+    "_find_and_load (",
+    "<module> (",
+    "RawAiohttp.open (",
+    "Wallaby.open (",
+    "Aiocouch.open (",
+    "Cloudant.open (",
+    "CouchdbPython.open (",
+)
 
 _AREAS = [
     ("this library: ", re.compile(r"(?:^|/)couchdb/(_\w+\.py|aio/\w+\.py)$")),
@@ -102,13 +110,27 @@ def spawn_profiled(spec: dict, timeout: float) -> tuple[dict, str]:
     py_spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if os.access(py_spy, os.X_OK):
         out = os.path.join(PROFILES, name + ".pyspy.txt")
-        command = [py_spy, "record", "--rate", "1000", "--format", "raw", "--output", out, "--", *worker, json.dumps(spec)]
+        command = [
+            py_spy,
+            "record",
+            "--rate",
+            "1000",
+            "--format",
+            "raw",
+            "--output",
+            out,
+            "--",
+            *worker,
+            json.dumps(spec),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if done.returncode == 0 and os.path.exists(out):
             return _result(done.stdout), out
         print(f"  py-spy failed ({done.stderr.strip()[-300:]}); using pyinstrument", flush=True)
     out = os.path.join(PROFILES, name + ".pyinstrument.txt")
-    done = subprocess.run([*worker, json.dumps({**spec, "profile": out})], capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [*worker, json.dumps({**spec, "profile": out})], capture_output=True, text=True, timeout=timeout
+    )
     return _result(done.stdout), out
 
 

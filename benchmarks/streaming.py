@@ -157,13 +157,28 @@ def fill(url: str, db: str, rows: int, attachment: int) -> None:
             # and runs out of it past ~100 MB (1 GB needs Apache CouchDB: COUCHDB_URL)
             await database.put_attachment({"_id": "blob"}, "big.bin", _chunks(attachment), length=attachment)
             for start in range(0, rows, 5000):
-                await database.save({"docs": [{"_id": f"r{n:08}", "n": n} for n in range(start, min(rows, start + 5000))]})
+                await database.save(
+                    {"docs": [{"_id": f"r{n:08}", "n": n} for n in range(start, min(rows, start + 5000))]}
+                )
 
     asyncio.run(go())
 
 
 def spawn(client: str, workload: str, url: str, db: str, size: int) -> dict:
-    command = [sys.executable, __file__, "--run", client, "--workload", workload, "--url", url, "--db", db, "--size", str(size)]
+    command = [
+        sys.executable,
+        __file__,
+        "--run",
+        client,
+        "--workload",
+        workload,
+        "--url",
+        url,
+        "--db",
+        db,
+        "--size",
+        str(size),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{client} {workload} failed:\n{done.stderr[-3000:]}")
@@ -198,7 +213,10 @@ def main() -> None:
     try:
         started = time.perf_counter()
         fill(url, db, args.rows, attachment)
-        print(f"filled {db}: {args.rows:,} docs and a {args.attachment_mb} MB attachment in {time.perf_counter() - started:.0f}s")
+        print(
+            f"filled {db}: {args.rows:,} docs and a {args.attachment_mb} MB attachment "
+            f"in {time.perf_counter() - started:.0f}s"
+        )
         clients = ("raw-aiohttp", "aio", "twisted")
         plans = (("rows", args.rows, "rows/s"), ("down", attachment, "MB/s"), ("up", attachment, "MB/s"))
         for workload, size, unit in plans:
@@ -214,7 +232,7 @@ def main() -> None:
             print(f"\n{workload} ({size:,} {'rows' if unit == 'rows/s' else 'bytes'})")
             print(f"  {'client':<12}{unit + ' (median)':>18}{'ratio to raw per round':>30}{'peak RSS growth MB':>22}")
             for client in clients:
-                ratios = ", ".join(f"{a / b:.2f}" for a, b in zip(rates[client], rates["raw-aiohttp"]))
+                ratios = ", ".join(f"{a / b:.2f}" for a, b in zip(rates[client], rates["raw-aiohttp"], strict=False))
                 print(
                     f"  {client:<12}{statistics.median(rates[client]):>18,.1f}{ratios:>30}"
                     f"{statistics.median(growth[client]):>22,.1f}"

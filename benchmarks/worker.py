@@ -25,12 +25,16 @@ import os
 import resource
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from clients import CLIENTS  # noqa: E402
 from workloads import BY_NAME, doc_1k, small_doc  # noqa: E402
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 def _rss_kb() -> int:
@@ -83,7 +87,9 @@ class Plan:
             self.units = count
         elif workload.op == "bulk":
             batch = spec["batch"]
-            self.items = [[small_doc(n) for n in range(start, min(count, start + batch))] for start in range(0, count, batch)]
+            self.items = [
+                [small_doc(n) for n in range(start, min(count, start + batch))] for start in range(0, count, batch)
+            ]
             self.units = count
         elif workload.op in ("put_attachment", "get_attachment"):
             self.units = spec["attachment_bytes"] / 1e6
@@ -145,7 +151,7 @@ class Timed:
         self.profile_path = profile_path
         self.profiler = None
 
-    def __enter__(self) -> Timed:
+    def __enter__(self) -> Self:
         gc.collect()
         self.rss_before = _rss_kb()
         self.hwm_before = _hwm_kb()  # the peak so far: imports, opening the client, warm-up

@@ -29,8 +29,12 @@ WORKLOADS = [
     Workload("att-get", "couch", "get_attachment", 1, "MB", "att", "GET /{db}/att/blob, one big attachment"),
     Workload("nginx-get-1", "nginx", "get", 1, "req", "get", "GET a canned ~1 KB doc from nginx, one at a time"),
     Workload("nginx-get-32", "nginx", "get", 32, "req", "get", "GET a canned ~1 KB doc from nginx, 32 in flight"),
-    Workload("nginx-put-1", "nginx", "put", 1, "req", "fresh", "PUT a ~1 KB doc to nginx (canned answer), one at a time"),
-    Workload("nginx-put-32", "nginx", "put", 32, "req", "fresh", "PUT a ~1 KB doc to nginx (canned answer), 32 in flight"),
+    Workload(
+        "nginx-put-1", "nginx", "put", 1, "req", "fresh", "PUT a ~1 KB doc to nginx (canned answer), one at a time"
+    ),
+    Workload(
+        "nginx-put-32", "nginx", "put", 32, "req", "fresh", "PUT a ~1 KB doc to nginx (canned answer), 32 in flight"
+    ),
 ]
 
 BY_NAME = {workload.name: workload for workload in WORKLOADS}

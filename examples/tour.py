@@ -27,9 +27,10 @@ import reprlib
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from wallaby.backends.couchdb.testing import PouchDBServer, free_port
@@ -100,32 +101,46 @@ async def tour(
         say("db.save(doc without _id): the server's id", anonymous["_id"])
         say("db.get('seed')", await db.get("seed"))
         say("db.get('seed', rev=first_rev)", await db.get("seed", rev=first_rev))
-        bulk = {"docs": [{"_id": "apple", "fruit": True, "n": 1},
-                         {"_id": "banana", "fruit": True, "n": 2},
-                         {"_id": "carrot", "fruit": False, "n": 3}]}
+        bulk = {
+            "docs": [
+                {"_id": "apple", "fruit": True, "n": 1},
+                {"_id": "banana", "fruit": True, "n": 2},
+                {"_id": "carrot", "fruit": False, "n": 3},
+            ]
+        }
         results = await db.save(bulk)
         say("db.save({'docs': [3 docs]}) per-doc results", [r.get("ok") for r in results])
         say("  ... each doc got its _rev", [d["_rev"][:8] + "..." for d in bulk["docs"]])
         stale = {"docs": [{"_id": "apple", "n": 10}, {"_id": "date", "n": 4}]}  # apple without its _rev
         results = await db.save(stale)
-        say("db.save({'docs': [stale apple, new date]}): an error per doc, not raised",
-            [r.get("error") or "ok" for r in results])
+        say(
+            "db.save({'docs': [stale apple, new date]}): an error per doc, not raised",
+            [r.get("error") or "ok" for r in results],
+        )
 
         # --- attachments: put/delete update doc['_rev'] too ---------------------
-        say("db.put_attachment(doc, 'hello.txt', ...)",
-            await db.put_attachment(doc, "hello.txt", b"Hello, attachment!", contentType="text/plain"))
+        say(
+            "db.put_attachment(doc, 'hello.txt', ...)",
+            await db.put_attachment(doc, "hello.txt", b"Hello, attachment!", contentType="text/plain"),
+        )
         say("db.get_attachment(doc, 'hello.txt')", await db.get_attachment(doc, "hello.txt"))
         say("db.delete_attachment(doc, 'hello.txt')", await db.delete_attachment(doc, "hello.txt"))
 
         # --- views: parameters are Python values; keys are JSON-encoded for you --
-        await db.save({"_id": "_design/food", "views": {
-            "by_name": {"map": "function (doc) { if (doc.n) emit(doc._id, doc.n); }"}}})
+        await db.save(
+            {
+                "_id": "_design/food",
+                "views": {"by_name": {"map": "function (doc) { if (doc.n) emit(doc._id, doc.n); }"}},
+            }
+        )
         path = "_design/food/_view/by_name"
         say(f"db.view({path!r})", [row["key"] for row in await db.view(path)])
         say("db.view(path, count=2)", [row["key"] for row in await db.view(path, count=2)])
         say("db.view(path, key='banana')", await db.view(path, key="banana"))
-        say("db.view(path, keys=['apple', 'carrot'])",
-            [row["key"] for row in await db.view(path, keys=["apple", "carrot"])])
+        say(
+            "db.view(path, keys=['apple', 'carrot'])",
+            [row["key"] for row in await db.view(path, keys=["apple", "carrot"])],
+        )
         rows, total = await db.view(path, count=1, include_count=True)
         say("db.view(path, count=1, include_count=True)", (len(rows), total))
 
@@ -168,8 +183,14 @@ async def tour(
         big = {"_id": "streamed"}
         await db.put_attachment(big, "blocks.bin", blocks(), length=4 * 65536)
         sizes = [len(chunk) async for chunk in db.stream_attachment(big, "blocks.bin")]
-        say("db.put_attachment(doc, name, async generator); db.stream_attachment()", f"{sum(sizes)} bytes in {len(sizes)} chunks")
-        say("db.get_attachment(doc, name, range=(65530, 65541))", await db.get_attachment(big, "blocks.bin", range=(65530, 65541)))
+        say(
+            "db.put_attachment(doc, name, async generator); db.stream_attachment()",
+            f"{sum(sizes)} bytes in {len(sizes)} chunks",
+        )
+        say(
+            "db.get_attachment(doc, name, range=(65530, 65541))",
+            await db.get_attachment(big, "blocks.bin", range=(65530, 65541)),
+        )
 
         # --- errors are typed exceptions, never an error dict or None -----------
         try:
@@ -183,7 +204,10 @@ async def tour(
         try:
             await db.view("_design/food/_view/no_such_view")
         except couch.ViewError as exc:  # also a NotFound
-            say("db.view(missing view) raised", f"{type(exc).__name__} {exc.status}, a NotFound: {isinstance(exc, couch.NotFound)}")
+            say(
+                "db.view(missing view) raised",
+                f"{type(exc).__name__} {exc.status}, a NotFound: {isinstance(exc, couch.NotFound)}",
+            )
         try:
             await db.delete({"_id": "seed"})
         except couch.InvalidArgument as exc:

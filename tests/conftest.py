@@ -69,7 +69,7 @@ class ServerInfo:
 
 
 def _kind(url: str) -> str:
-    from wallaby.backends.couchdb._urls import split_credentials
+    from wallaby.backends.couchdb._core.urls import split_credentials
 
     base, user, password = split_credentials(url)
     request = urllib.request.Request(base + "/")

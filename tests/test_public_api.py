@@ -16,7 +16,15 @@ def test_both_flavours_export_the_same_names():
 
 
 def test_errors_are_the_same_classes_in_both_flavours():
-    for name in ("CouchDBError", "UnknownError", "NotFound", "Conflict", "DocumentUpdateConflict", "ViewError", "NetworkError"):
+    for name in (
+        "CouchDBError",
+        "UnknownError",
+        "NotFound",
+        "Conflict",
+        "DocumentUpdateConflict",
+        "ViewError",
+        "NetworkError",
+    ):
         assert getattr(twisted_flavour, name) is getattr(asyncio_flavour, name)
 
 

@@ -23,12 +23,16 @@ async def run():
         await db.create()
         try:
             await db.save(DESIGN)
-            await db.save({"docs": [
-                {"kind": "fruit", "n": 1},
-                {"kind": "fruit", "n": 2},
-                {"kind": "vegetable", "n": 3},
-                {"kind": "nut", "n": 4},
-            ]})
+            await db.save(
+                {
+                    "docs": [
+                        {"kind": "fruit", "n": 1},
+                        {"kind": "fruit", "n": 2},
+                        {"kind": "vegetable", "n": 3},
+                        {"kind": "nut", "n": 4},
+                    ]
+                }
+            )
 
             # get all rows of view
             rows = await db.view("_design/designname/_view/viewname")

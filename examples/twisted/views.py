@@ -25,12 +25,16 @@ def run(reactor):
     yield db.create()
     try:
         yield db.save(DESIGN)
-        yield db.save({"docs": [
-            {"kind": "fruit", "n": 1},
-            {"kind": "fruit", "n": 2},
-            {"kind": "vegetable", "n": 3},
-            {"kind": "nut", "n": 4},
-        ]})
+        yield db.save(
+            {
+                "docs": [
+                    {"kind": "fruit", "n": 1},
+                    {"kind": "fruit", "n": 2},
+                    {"kind": "vegetable", "n": 3},
+                    {"kind": "nut", "n": 4},
+                ]
+            }
+        )
 
         # get all rows of view
         rows = yield db.view("_design/designname/_view/viewname")

@@ -65,7 +65,7 @@ async def test_a_cookie_server_logs_in_once_and_is_authenticated_by_the_cookie(c
         for n in range(5):
             await as_user.save({"_id": f"doc{n}"})
         assert (await as_user.info())["doc_count"] == 5
-        assert server._http.auth.logins == 1  # one POST /_session for all of them
+        assert server._client.auth.logins == 1  # one POST /_session for all of them
     finally:
         await drop_user(couch, name)
 
@@ -109,7 +109,7 @@ async def test_concurrent_requests_of_a_new_cookie_server_share_one_login(couch)
         pending = pending if couch.twisted else [couch.spawn(each) for each in pending]
         for each in pending:
             await each
-        assert server._http.auth.logins == 1
+        assert server._client.auth.logins == 1
     finally:
         await drop_user(couch, name)
 
@@ -140,15 +140,17 @@ async def test_an_ended_session_is_renewed_without_the_caller_noticing(couch):
         as_user = server.database(db.name)
         await as_user.save({"_id": "a"})
         # a cookie CouchDB cannot verify is what an expired one looks like: the request runs as anonymous
-        forged = base64.urlsafe_b64encode(f"{name}:{int(time.time()) - 7200:X}:{'0' * 40}".encode()).decode().rstrip("=")
-        server._http.auth._cookie = forged
+        forged = (
+            base64.urlsafe_b64encode(f"{name}:{int(time.time()) - 7200:X}:{'0' * 40}".encode()).decode().rstrip("=")
+        )
+        server._client.auth._cookie = forged
         assert (await as_user.get("a"))["_id"] == "a"  # 401, GET /_session, a new login, sent again
-        assert server._http.auth.logins == 2
-        server._http.auth._cookie = forged
+        assert server._client.auth.logins == 2
+        server._client.auth._cookie = forged
         with pytest.raises(couch.module.Unauthorized, match="never sent twice"):
             await as_user.save({"no": "id"})  # a POST: renewed, but not sent again
         assert (await as_user.info())["doc_count"] == 1  # and the new session works
-        assert server._http.auth.logins == 3
+        assert server._client.auth.logins == 3
     finally:
         await drop_user(couch, name)
 
@@ -160,7 +162,7 @@ async def test_a_user_that_is_not_allowed_gets_the_401_without_a_new_login(couch
         server = couch.server(bare(couch.url), user=name, password="pw-1", auth="cookie")
         with pytest.raises(couch.module.Unauthorized, match="not a server admin"):
             await server.all_dbs()
-        assert server._http.auth.logins == 1
+        assert server._client.auth.logins == 1
     finally:
         await drop_user(couch, name)
 
@@ -190,7 +192,7 @@ async def test_a_jwt_authenticates_as_its_subject(couch):
     key = b"wallaby-test-key"
     admin = couch.server()
     config = "/_node/_local/_config/jwt_keys/hmac:_default"
-    await admin._http.json("PUT", config, "", base64.b64encode(key).decode())
+    await admin._client.json("PUT", config, "", base64.b64encode(key).decode())
     try:
         claims = {"sub": "jwt_user", "_couchdb.roles": ["r1"], "exp": int(time.time()) + 300}
         for token in (hs256(claims, key), lambda: hs256(claims, key)):
@@ -198,7 +200,7 @@ async def test_a_jwt_authenticates_as_its_subject(couch):
             assert session["userCtx"] == {"name": "jwt_user", "roles": ["r1"]}
             assert session["info"]["authenticated"] == "jwt"
     finally:
-        await admin._http.json("DELETE", config)
+        await admin._client.json("DELETE", config)
 
 
 @pytest.mark.couchdb_only
@@ -209,7 +211,7 @@ async def test_proxy_headers_authenticate_the_named_user(couch):
     secret = None
     for section in ("chttpd_auth", "couch_httpd_auth"):  # 3.2 moved it; older configs keep the old name
         try:
-            secret = await admin._http.json("GET", f"/_node/_local/_config/{section}/secret")
+            secret = await admin._client.json("GET", f"/_node/_local/_config/{section}/secret")
             break
         except couch.module.NotFound:
             pass
@@ -247,7 +249,7 @@ async def test_no_log_line_shows_a_credential(couch, caplog):
         with caplog.at_level(logging.DEBUG):
             server = couch.server(bare(couch.url), user=name, password="pw-l0gged", auth="cookie")
             await server.session()
-            cookie = server._http.auth._cookie
+            cookie = server._client.auth._cookie
             with pytest.raises(couch.module.NotFound):
                 await server.database(couch.db_name("missing")).info()
         for record in caplog.records:

@@ -238,7 +238,16 @@ async def test_all_docs_with_include_docs(couch):
         ({"skip": 1, "limit": 2}, ["b1", "b2"]),
         ({"count": 1}, ["a1"]),
     ],
-    ids=["range", "start-key-spelling", "inclusive-end", "key", "descending", "descending-range", "skip-limit", "count"],
+    ids=[
+        "range",
+        "start-key-spelling",
+        "inclusive-end",
+        "key",
+        "descending",
+        "descending-range",
+        "skip-limit",
+        "count",
+    ],
 )
 async def test_all_docs_query_options(couch, params, ids):
     db = await couch.fresh_db()
@@ -359,8 +368,17 @@ async def test_revs_limit_reads_and_sets_the_limit(couch):
         lambda db: db.set_revs_limit(True),
         lambda db: db.compact(3),
     ],
-    ids=["list", "bare-rev", "non-str-rev", "non-str-id", "missing-revs-none", "purge-bare-rev",
-         "limit-str", "limit-bool", "compact-ddoc-int"],
+    ids=[
+        "list",
+        "bare-rev",
+        "non-str-rev",
+        "non-str-id",
+        "missing-revs-none",
+        "purge-bare-rev",
+        "limit-str",
+        "limit-bool",
+        "compact-ddoc-int",
+    ],
 )
 async def test_bad_types_are_refused_before_sending(couch, call):
     with pytest.raises(couch.module.InvalidType):

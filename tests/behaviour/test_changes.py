@@ -62,8 +62,18 @@ async def test_changes_with_a_design_filter_and_a_view(couch):
         }
     )
     by_filter, by_view = [], []
-    db.changes(cb=lambda ch, viewID=None: by_filter.extend(c["id"] for c in ch), since=0, filter="app/typed", filter_params={"type": "task"})
-    db.changes(cb=lambda ch, viewID=None: by_view.extend((c["id"], viewID) for c in ch), since=0, filter="_view", view="app/tasks")
+    db.changes(
+        cb=lambda ch, viewID=None: by_filter.extend(c["id"] for c in ch),
+        since=0,
+        filter="app/typed",
+        filter_params={"type": "task"},
+    )
+    db.changes(
+        cb=lambda ch, viewID=None: by_view.extend((c["id"], viewID) for c in ch),
+        since=0,
+        filter="_view",
+        view="app/tasks",
+    )
     await write(db, "t1", type="task")
     await write(db, "n1", type="note")
     await write(db, "t2", type="task")

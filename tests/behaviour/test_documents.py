@@ -42,7 +42,14 @@ async def test_save_writes_the_new_rev_into_the_callers_dict(couch):
 
 async def test_get_returns_the_saved_document(couch):
     db = await couch.fresh_db()
-    doc = {"_id": "a", "n": 1, "x": 0.25, "tags": ["x", "y"], "nested": {"ok": True, "none": None}, "text": "grüße 文字 😀 a\u0000b"}
+    doc = {
+        "_id": "a",
+        "n": 1,
+        "x": 0.25,
+        "tags": ["x", "y"],
+        "nested": {"ok": True, "none": None},
+        "text": "grüße 文字 😀 a\u0000b",
+    }
     await db.save(doc)
     assert await db.get("a") == doc
 

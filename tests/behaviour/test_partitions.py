@@ -24,8 +24,11 @@ async def partitioned_db(couch):
     await db.destroy()
     assert await db.create(partitioned=True) == {"ok": True}
     await db.save({"docs": [dict(doc) for doc in READINGS]})
-    await db.put_design("p", views={"by_v": {"map": "function(doc){ emit(doc.v, null); }", "reduce": "_count"}},
-                        options={"partitioned": True})
+    await db.put_design(
+        "p",
+        views={"by_v": {"map": "function(doc){ emit(doc.v, null); }", "reduce": "_count"}},
+        options={"partitioned": True},
+    )
     return db
 
 

@@ -9,7 +9,12 @@ import pytest
 async def fill(db, count):
     docs = [{"_id": f"doc{n:05}", "n": n} for n in range(count)]
     await db.save({"docs": docs})
-    await db.save({"_id": "_design/d", "views": {"by_n": {"map": "function(doc) { if (doc.n !== undefined) emit(doc.n, doc.n * 2); }"}}})
+    await db.save(
+        {
+            "_id": "_design/d",
+            "views": {"by_n": {"map": "function(doc) { if (doc.n !== undefined) emit(doc.n, doc.n * 2); }"}},
+        }
+    )
 
 
 async def test_stream_view_yields_the_same_rows_as_view(couch):

@@ -69,10 +69,16 @@ class PKI:
         ca_key, ca_cert = _issue("wallaby test CA", None, None, ca=True)
         self.ca_file, _ = _write(folder, "ca", ca_key, ca_cert)
         server_key, server_cert = _issue(
-            "localhost", ca_key, ca_cert.subject, sans=[x509.DNSName("localhost")], usage=ExtendedKeyUsageOID.SERVER_AUTH
+            "localhost",
+            ca_key,
+            ca_cert.subject,
+            sans=[x509.DNSName("localhost")],
+            usage=ExtendedKeyUsageOID.SERVER_AUTH,
         )
         self.server_cert, self.server_key = _write(folder, "server", server_key, server_cert)
-        client_key, client_cert = _issue("wallaby client", ca_key, ca_cert.subject, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+        client_key, client_cert = _issue(
+            "wallaby client", ca_key, ca_cert.subject, usage=ExtendedKeyUsageOID.CLIENT_AUTH
+        )
         self.client_cert, self.client_key = _write(folder, "client", client_key, client_cert)
         self.client_combined = str(folder / "client-combined.pem")
         Path(self.client_combined).write_bytes(Path(self.client_cert).read_bytes() + Path(self.client_key).read_bytes())
@@ -296,7 +302,9 @@ async def test_a_key_that_does_not_fit_the_certificate_is_refused_when_the_serve
     other_key = ec.generate_private_key(ec.SECP256R1())
     key_path = tmp_path / "other.key"
     key_path.write_bytes(
-        other_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        other_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     with pytest.raises(InvalidArgument, match="cannot be loaded"):
         couch.Server("https://localhost:5984", tls=TLSConfig(cert_file=pki.client_cert, key_file=str(key_path)))

@@ -124,7 +124,9 @@ async def test_a_user_changing_its_own_password_keeps_working(couch):
     # CouchDB 3's _users is admin-only by default, so there the admin changes it for the Server's own user.
     async def body(users: Users) -> None:
         name = await users.new("pw-1")
-        server = couch.server(couch.url) if couch.is_couchdb else couch.server(bare(couch.url), user=name, password="pw-1")
+        server = (
+            couch.server(couch.url) if couch.is_couchdb else couch.server(bare(couch.url), user=name, password="pw-1")
+        )
         if couch.is_couchdb:
             await server.change_password(name, "pw-2")
             server = couch.server(bare(couch.url), user=name, password="pw-2")

@@ -272,7 +272,18 @@ async def test_a_view_of_a_missing_database_is_not_found(couch):
 
 @pytest.mark.parametrize(
     "path",
-    ["nope", "", "_design/d/v", "_design/d/_view/", "_design//_view/v", "d/", "/v", "_all_dox", "a/b/c", "_design/d/_show/v"],
+    [
+        "nope",
+        "",
+        "_design/d/v",
+        "_design/d/_view/",
+        "_design//_view/v",
+        "d/",
+        "/v",
+        "_all_dox",
+        "a/b/c",
+        "_design/d/_show/v",
+    ],
 )
 async def test_a_bad_view_path_is_refused(couch, path):
     with pytest.raises(couch.module.InvalidArgument):

@@ -35,9 +35,24 @@ def ids(rows):
 
 @pytest.mark.parametrize(
     "options",
-    [{"stable": True}, {"stable": False, "update": True}, {"update": False}, {"update": "lazy"}, {"stale": "ok"},
-     {"stale": "update_after"}, {"stable": True, "update": False}],
-    ids=["stable", "stable-false-update", "update-false", "update-lazy", "stale-ok", "stale-update-after", "stable-no-update"],
+    [
+        {"stable": True},
+        {"stable": False, "update": True},
+        {"update": False},
+        {"update": "lazy"},
+        {"stale": "ok"},
+        {"stale": "update_after"},
+        {"stable": True, "update": False},
+    ],
+    ids=[
+        "stable",
+        "stable-false-update",
+        "update-false",
+        "update-lazy",
+        "stale-ok",
+        "stale-update-after",
+        "stable-no-update",
+    ],
 )
 async def test_freshness_options_are_accepted_on_a_built_index(couch, options):
     db = await view_db(couch)
@@ -77,7 +92,7 @@ async def test_startkey_docid_and_endkey_docid_page_inside_equal_keys(couch, spe
     names = ("startkey", "startkey_docid", "endkey", "endkey_docid")
     if spelling == "new":
         names = ("start_key", "start_key_doc_id", "end_key", "end_key_doc_id")
-    options = dict(zip(names, (10, "w2", 10, "w2")))
+    options = dict(zip(names, (10, "w2", 10, "w2"), strict=False))
     assert ids(await db.view("d/by_n", **options)) == ["w2"]
     del options[names[3]]
     assert ids(await db.view("d/by_n", **options)) == ["w2", "w3"]
@@ -89,7 +104,9 @@ async def test_startkey_docid_and_endkey_docid_page_inside_equal_keys(couch, spe
 async def test_conflicts_with_include_docs(couch):
     db = await view_db(couch)
     doc = await db.get("v1")
-    await db.bulk_docs([{"_id": "v1", "_rev": "1-0123456789abcdef0123456789abcdef", "n": 1, "type": "a"}], new_edits=False)
+    await db.bulk_docs(
+        [{"_id": "v1", "_rev": "1-0123456789abcdef0123456789abcdef", "n": 1, "type": "a"}], new_edits=False
+    )
     [row] = await db.view("d/by_n", key=1, include_docs=True, conflicts=True)
     conflicts = set(row["doc"].get("_conflicts", []))
     revs = {doc["_rev"], "1-0123456789abcdef0123456789abcdef"}

@@ -20,10 +20,14 @@ import selectors
 import socket
 import struct
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from wallaby.backends.couchdb.testing import free_port
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 _MAX_BUFFER = 1 << 20
 
@@ -106,10 +110,10 @@ class FaultProxy:
         if self._thread is not None:
             self._thread.join(5)
 
-    def __enter__(self) -> FaultProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # --- the loop thread -------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -12,6 +13,9 @@ from wallaby.backends.couchdb import Backoff
 from wallaby.backends.couchdb.testing import PouchDBServer
 
 from .proxy import FaultProxy
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 FAST = Backoff(first=0.02, cap=0.3)
 
@@ -39,7 +43,7 @@ class Chaos:
             if self.action():
                 self.times += 1
 
-    def __enter__(self) -> Chaos:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import wire
-from wallaby.backends.couchdb import _database, _server
-from wallaby.backends.couchdb._auth import (
+from hosts import classes
+from wallaby.backends.couchdb._core.auth import (
     BasicAuth,
     BearerAuth,
     CookieAuth,
@@ -28,10 +28,10 @@ from wallaby.backends.couchdb._auth import (
     auth_session_cookie,
     make_auth,
 )
-from wallaby.backends.couchdb._errors import CouchDBError, Conflict, InvalidArgument, InvalidType, Unauthorized
-from wallaby.backends.couchdb._http import Http
-from wallaby.backends.couchdb._json import loads
-from wallaby.backends.couchdb._runtime import Timeouts
+from wallaby.backends.couchdb._core.errors import Conflict, CouchDBError, InvalidArgument, InvalidType, Unauthorized
+from wallaby.backends.couchdb._core.http import Http
+from wallaby.backends.couchdb._core.json import loads
+from wallaby.backends.couchdb._core.runtime import Timeouts
 
 BASE = "http://127.0.0.1:5985"
 USER, PASSWORD = "wire_user", "wirepass1"
@@ -94,7 +94,7 @@ class Node:
 
     def who(self, headers: dict[str, str]) -> str | None:
         cookie = headers.get("Cookie", "")
-        if cookie.startswith("AuthSession=") and cookie[len("AuthSession="):] in self.sessions:
+        if cookie.startswith("AuthSession=") and cookie[len("AuthSession=") :] in self.sessions:
             return USER
         bearer = headers.get("Authorization", "")
         if bearer.startswith("Bearer ") and bearer[7:] in self.jwt:
@@ -105,9 +105,14 @@ class Node:
         if path == "/_session" and method == "POST":
             login = loads(body)
             if login.get("name") != USER or login.get("password") != self.password:
-                return Reply(401, {"error": "unauthorized", "reason": "Name or password is incorrect."},
-                             [("Set-Cookie", _corpus_set_cookie("session_post_bad_password", ""))])
-            return Reply(200, {"ok": True, "name": USER, "roles": []}, [("Set-Cookie", self._cookie_header(self.new_session()))])
+                return Reply(
+                    401,
+                    {"error": "unauthorized", "reason": "Name or password is incorrect."},
+                    [("Set-Cookie", _corpus_set_cookie("session_post_bad_password", ""))],
+                )
+            return Reply(
+                200, {"ok": True, "name": USER, "roles": []}, [("Set-Cookie", self._cookie_header(self.new_session()))]
+            )
         name = self.who(headers)
         extra = [("Set-Cookie", self._cookie_header(self.new_session()))] if self.refresh and name else []
         if path == "/_session" and method == "GET":
@@ -130,7 +135,7 @@ class FakeRuntime:
 
     async def request(self, method: str, url: str, headers: Any, body: bytes | None, read_timeout: Any) -> Reply:
         assert url.startswith(BASE)
-        path = url[len(BASE):]
+        path = url[len(BASE) :]
         self.sent.append((method, path, dict(headers), body))
         await asyncio.sleep(0)  # let concurrent requests interleave, as on a real connection
         return self.node.answer(method, path.partition("?")[0], dict(headers), body)
@@ -185,7 +190,6 @@ def run(coro: Any) -> Any:
 # --- the cookie session ----------------------------------------------------------------
 
 
-@pytest.mark.skipif(not wire.available(), reason=wire.MISSING)
 def test_the_login_is_the_request_couchdb_recorded():
     exchange = _recorded("auth.json", "session_post_json")
     http, runtime = http_with(CookieAuth(USER, PASSWORD))
@@ -208,7 +212,7 @@ def test_the_session_cookie_is_sent_on_every_request_and_logged_in_once():
     run(many())
     assert runtime.logins() == 1
     cookie = "AuthSession=" + next(iter(runtime.node.sessions))
-    for method, path, headers, _ in runtime.sent[1:]:
+    for _method, _path, headers, _ in runtime.sent[1:]:
         assert headers["Cookie"] == cookie
         assert "Authorization" not in headers
 
@@ -281,7 +285,14 @@ def test_an_ended_session_is_renewed_and_an_idempotent_request_sent_again(method
 
     answer = run(body())
     assert answer == {"ok": True}
-    assert runtime.lines() == ["POST /_session", "GET /db", f"{method} /db/doc", "GET /_session", "POST /_session", f"{method} /db/doc"]
+    assert runtime.lines() == [
+        "POST /_session",
+        "GET /db",
+        f"{method} /db/doc",
+        "GET /_session",
+        "POST /_session",
+        f"{method} /db/doc",
+    ]
     first, again = runtime.sent[2], runtime.sent[5]
     assert first[3] == again[3]  # the same body
     assert first[2]["Cookie"] != again[2]["Cookie"]
@@ -411,8 +422,10 @@ def test_a_jwt_callable_is_asked_per_request_and_once_more_after_a_401(asynchron
     def current() -> Any:
         asked.append(tokens[len(asked)])
         if asynchronous:
+
             async def later() -> str:
                 return asked[-1]
+
             return later()
         return asked[-1]
 
@@ -502,20 +515,12 @@ def test_bad_authentication_arguments_are_refused_before_sending(kwargs, error):
 # --- Server: reprs, login, logout, users and security requests ------------------------
 
 
-class FakeServer(_server.Server):
-    node = Node()
-    _make_runtime = staticmethod(lambda timeouts, tls=None: FakeRuntime(FakeServer.node))
+_nodes = [Node()]
+FakeServer, FakeDatabase = classes(lambda timeouts, tls=None: FakeRuntime(_nodes[0]))
 
 
-class FakeDatabase(_database.Database):
-    _server_class = FakeServer
-
-
-FakeServer._database_class = FakeDatabase
-
-
-def fake_server(**kwargs: Any) -> FakeServer:
-    FakeServer.node = Node()
+def fake_server(**kwargs: Any) -> Any:
+    _nodes[0] = Node()
     return FakeServer(BASE, **kwargs)
 
 
@@ -532,7 +537,7 @@ def fake_server(**kwargs: Any) -> FakeServer:
 def test_no_repr_shows_a_credential(kwargs):
     server = fake_server(**kwargs)
     db = server.database("db")
-    for text in (repr(server), repr(db), repr(server._http), repr(server._http.auth), str(vars(server.__class__))):
+    for text in (repr(server), repr(db), repr(server._client), repr(server._client.auth), str(vars(server.__class__))):
         for secret in SECRETS:
             assert secret not in text
     if "token" not in kwargs:
@@ -541,7 +546,7 @@ def test_no_repr_shows_a_credential(kwargs):
 
 def test_login_starts_a_cookie_session_and_logout_ends_it():
     server = fake_server()
-    runtime = server._runtime
+    runtime = server._client.runtime
 
     async def body() -> None:
         answer = await server.login(USER, PASSWORD)
@@ -561,9 +566,9 @@ def test_login_starts_a_cookie_session_and_logout_ends_it():
 def test_login_without_arguments_uses_the_servers_credentials():
     server = fake_server(user=USER, password=PASSWORD)
     run(server.login())
-    method, path, headers, body = server._runtime.sent[0]
+    method, path, headers, body = server._client.runtime.sent[0]
     assert loads(body) == {"name": USER, "password": PASSWORD} and "Authorization" not in headers
-    assert isinstance(server._http.auth, CookieAuth)
+    assert isinstance(server._client.auth, CookieAuth)
 
 
 def test_login_needs_credentials():
@@ -589,17 +594,16 @@ class Scripted(FakeRuntime):
         self.replies = list(replies)
 
     async def request(self, method: str, url: str, headers: Any, body: bytes | None, read_timeout: Any) -> Reply:
-        self.sent.append((method, url[len(BASE):], dict(headers), body))
+        self.sent.append((method, url[len(BASE) :], dict(headers), body))
         reply = self.replies.pop(0)
         return Reply(reply["status"], reply.get("body"))
 
 
-def scripted(*exchanges: tuple[str, str], **kwargs: Any) -> tuple[FakeServer, Scripted, list[dict[str, Any]]]:
+def scripted(*exchanges: tuple[str, str], **kwargs: Any) -> tuple[Any, Scripted, list[dict[str, Any]]]:
     recorded = [_recorded(file, name) for file, name in exchanges]
     runtime = Scripted([e["couchdb"] for e in recorded])
     server = fake_server(**kwargs)
-    server._runtime = runtime
-    server._http.runtime = runtime
+    server._client.runtime = runtime
     return server, runtime, recorded
 
 
@@ -614,7 +618,6 @@ def _same_request(sent: tuple[str, str, dict[str, str], bytes | None], exchange:
         assert headers["Content-Type"] == "application/json"
 
 
-@pytest.mark.skipif(not wire.available(), reason=wire.MISSING)
 def test_create_user_sends_the_recorded_user_document():
     server, runtime, recorded = scripted(("auth.json", "user_create"))
     answer = run(server.create_user("wire_user", "wirepass1"))
@@ -622,7 +625,6 @@ def test_create_user_sends_the_recorded_user_document():
     assert answer == recorded[0]["couchdb"]["body"]
 
 
-@pytest.mark.skipif(not wire.available(), reason=wire.MISSING)
 def test_change_password_fetches_the_user_and_saves_it_with_its_rev():
     server, runtime, recorded = scripted(("auth.json", "user_get_admin"), ("auth.json", "user_change_password_self"))
     got = recorded[0]["couchdb"]["body"]
@@ -648,21 +650,25 @@ def test_a_conflicting_user_update_raises_conflict():
 
 
 def test_changing_the_servers_own_password_changes_what_it_sends():
-    server, runtime, _ = scripted(("auth.json", "user_get_admin"), ("auth.json", "user_create"), user=USER, password=PASSWORD)
+    server, runtime, _ = scripted(
+        ("auth.json", "user_get_admin"), ("auth.json", "user_create"), user=USER, password=PASSWORD
+    )
     run(server.change_password(USER, "newpass1"))
-    assert server._http._headers["Authorization"] == BasicAuth(USER, "newpass1").fixed_headers()["Authorization"]
-    assert server._credentials == (USER, "newpass1")
+    assert server._client._headers["Authorization"] == BasicAuth(USER, "newpass1").fixed_headers()["Authorization"]
+    assert server._client.auth.credentials() == (USER, "newpass1")
     other, _, _ = scripted(("auth.json", "user_get_admin"), ("auth.json", "user_create"), user=USER, password=PASSWORD)
     run(other.change_password("someone_else", "newpass1"))
-    assert other._credentials == (USER, PASSWORD)
+    assert other._client.auth.credentials() == (USER, PASSWORD)
 
 
-@pytest.mark.skipif(not wire.available(), reason=wire.MISSING)
 def test_delete_user_fetches_the_rev_first():
     server, runtime, recorded = scripted(("auth.json", "user_get_admin"), ("auth.json", "user_create"))
     run(server.delete_user("wire_user"))
     rev = recorded[0]["couchdb"]["body"]["_rev"]
-    assert runtime.lines() == ["GET /_users/org.couchdb.user:wire_user", f"DELETE /_users/org.couchdb.user:wire_user?rev={rev}"]
+    assert runtime.lines() == [
+        "GET /_users/org.couchdb.user:wire_user",
+        f"DELETE /_users/org.couchdb.user:wire_user?rev={rev}",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -691,10 +697,9 @@ def test_bad_user_arguments_are_refused_before_sending(call, error):
     server = fake_server()
     with pytest.raises(error):
         run(call(server))
-    assert server._runtime.sent == []
+    assert server._client.runtime.sent == []
 
 
-@pytest.mark.skipif(not wire.available(), reason=wire.MISSING)
 def test_set_security_and_security_send_the_recorded_requests():
     server, runtime, recorded = scripted(("security.json", "security_put"), ("security.json", "security_get"))
     db = server.database("wire_sec")
@@ -721,4 +726,4 @@ def test_a_badly_shaped_security_object_is_refused_before_sending(doc, error):
     server = fake_server()
     with pytest.raises(error):
         run(server.database("db").set_security(doc))
-    assert server._runtime.sent == []
+    assert server._client.runtime.sent == []

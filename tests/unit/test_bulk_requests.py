@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 import wire
-from wallaby.backends.couchdb import _database, _server
-from wallaby.backends.couchdb._bulk import bulk_get_items
-from wallaby.backends.couchdb._documents_more import rev_from_etag
-from wallaby.backends.couchdb._errors import ClientError, InvalidArgument, InvalidType
-from wallaby.backends.couchdb._revisions import revs_mapping
+from hosts import classes
+from wallaby.backends.couchdb._api.bulk import bulk_get_items
+from wallaby.backends.couchdb._api.documents import rev_from_etag
+from wallaby.backends.couchdb._api.revisions import revs_mapping
+from wallaby.backends.couchdb._core.errors import ClientError, InvalidArgument, InvalidType
 
 BASE = "http://127.0.0.1:5985"
 
@@ -69,13 +70,7 @@ def replaying(exchange: dict[str, Any]) -> tuple[Any, Replay]:
     """A core Server whose requests all go to a Replay of ``exchange``."""
     runtime = Replay(exchange)
 
-    class Server(_server.Server):
-        _make_runtime = staticmethod(lambda *config: runtime)
-
-    class Database(_database.Database):
-        _server_class = Server
-
-    Server._database_class = Database
+    Server, _ = classes(lambda *config: runtime)
     return Server(BASE), runtime
 
 
@@ -133,7 +128,12 @@ CASES: list[tuple[str, str, Callable[..., Any], Callable[[dict[str, Any]], Any]]
         couchdb_body,
     ),
     ("documents.json", "doc_copy_destination_encoded", lambda db, srv, x: db.copy("doc1", "copy/slash"), couchdb_body),
-    ("documents.json", "doc_get_conflicts", lambda db, srv, x: db.conflicts("doc1"), lambda x: couchdb_body(x)["_conflicts"]),
+    (
+        "documents.json",
+        "doc_get_conflicts",
+        lambda db, srv, x: db.conflicts("doc1"),
+        lambda x: couchdb_body(x)["_conflicts"],
+    ),
     (
         "documents.json",
         "doc_get_deleted_conflicts",
@@ -160,7 +160,12 @@ CASES: list[tuple[str, str, Callable[..., Any], Callable[[dict[str, Any]], Any]]
         lambda db, srv, x: db.bulk_get([d if "rev" in d else d["id"] for d in req_body(x)["docs"]]),
         lambda x: couchdb_body(x)["results"],
     ),
-    ("documents.json", "bulk_get_revs", lambda db, srv, x: db.bulk_get(["ne1"], revs=True), lambda x: couchdb_body(x)["results"]),
+    (
+        "documents.json",
+        "bulk_get_revs",
+        lambda db, srv, x: db.bulk_get(["ne1"], revs=True),
+        lambda x: couchdb_body(x)["results"],
+    ),
     (
         "documents.json",
         "all_docs_keys_post",
@@ -168,7 +173,12 @@ CASES: list[tuple[str, str, Callable[..., Any], Callable[[dict[str, Any]], Any]]
         lambda x: couchdb_body(x)["rows"],
     ),
     ("documents.json", "revs_diff", lambda db, srv, x: db.revs_diff(req_body(x)), couchdb_body),
-    ("documents.json", "missing_revs", lambda db, srv, x: db.missing_revs(req_body(x)), lambda x: couchdb_body(x)["missing_revs"]),
+    (
+        "documents.json",
+        "missing_revs",
+        lambda db, srv, x: db.missing_revs(req_body(x)),
+        lambda x: couchdb_body(x)["missing_revs"],
+    ),
     ("documents.json", "purge", lambda db, srv, x: db.purge(req_body(x)), couchdb_body),
     ("documents.json", "revs_limit_get", lambda db, srv, x: db.revs_limit(), lambda x: 1000),
     ("documents.json", "revs_limit_put", lambda db, srv, x: db.set_revs_limit(500), couchdb_body),
@@ -239,7 +249,18 @@ def test_all_or_nothing_is_sent_and_couchdbs_417_raised(exchange):
         ("", None),
         (None, None),
     ],
-    ids=["couchdb-rev", "local-rev", "short-rev", "weak", "pouchdb-hash", "not-a-rev", "unquoted", "no-number", "empty", "none"],
+    ids=[
+        "couchdb-rev",
+        "local-rev",
+        "short-rev",
+        "weak",
+        "pouchdb-hash",
+        "not-a-rev",
+        "unquoted",
+        "no-number",
+        "empty",
+        "none",
+    ],
 )
 def test_rev_from_etag_reads_only_a_strong_quoted_rev(etag, rev):
     assert rev_from_etag(etag) == rev
@@ -247,10 +268,16 @@ def test_rev_from_etag_reads_only_a_strong_quoted_rev(etag, rev):
 
 def _head_etags() -> list[tuple[Any, ...]]:
     rows = []
-    for file, exchange, server, response in wire.answers("documents.json"):
+    for _file, exchange, server, response in wire.answers("documents.json"):
         etag = response["headers"].get("ETag")
         body = response.get("body")
-        if exchange["request"]["method"] == "GET" and response["status"] == 200 and etag and isinstance(body, dict) and "_rev" in body:
+        if (
+            exchange["request"]["method"] == "GET"
+            and response["status"] == 200
+            and etag
+            and isinstance(body, dict)
+            and "_rev" in body
+        ):
             rows.append((f"{exchange['name']}-{server}", server, etag, body["_rev"]))
     return rows
 
@@ -299,8 +326,19 @@ def test_bulk_get_items(docs, items):
         ([{"id": "a", "atts_since": "1-x"}], InvalidType),
         ([{"id": "a", "atts_since": [1]}], InvalidType),
     ],
-    ids=["str", "dict", "none-item", "empty-id", "no-id", "int-id", "none-rev", "empty-rev", "unknown-key",
-         "atts-since-str", "atts-since-int"],
+    ids=[
+        "str",
+        "dict",
+        "none-item",
+        "empty-id",
+        "no-id",
+        "int-id",
+        "none-rev",
+        "empty-rev",
+        "unknown-key",
+        "atts-since-str",
+        "atts-since-int",
+    ],
 )
 def test_bulk_get_items_refuses(docs, error):
     with pytest.raises(error):

@@ -7,8 +7,8 @@ import pickle
 import pytest
 
 import wire
-from wallaby.backends.couchdb import _errors
-from wallaby.backends.couchdb._errors import (
+from wallaby.backends.couchdb._core import errors as _errors
+from wallaby.backends.couchdb._core.errors import (
     BadRequest,
     ClientError,
     Conflict,
@@ -28,7 +28,7 @@ from wallaby.backends.couchdb._errors import (
     ViewError,
     error_from_response,
 )
-from wallaby.backends.couchdb._http import _decode_error_body
+from wallaby.backends.couchdb._core.http import _decode_error_body
 
 URL = "http://localhost:5984/db/doc"
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import inspect
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 import wire
-from wallaby.backends.couchdb import _database, _server, _streams
-from wallaby.backends.couchdb._design import Rendered
-from wallaby.backends.couchdb._errors import BadRequest, CouchDBError, InvalidArgument, NotFound, ViewError
-from wallaby.backends.couchdb._json import dumps, loads
+from hosts import classes
+from wallaby.backends.couchdb._api.design import Rendered
+from wallaby.backends.couchdb._core.errors import BadRequest, CouchDBError, InvalidArgument, NotFound, ViewError
+from wallaby.backends.couchdb._core.json import dumps, loads
 
 BASE = "http://127.0.0.1:5985"
 FILES = ("views.json", "mango.json", "partitioned.json")
@@ -81,14 +82,7 @@ class Replay:
 def database(name: str, answers: list[Answer]) -> tuple[Any, Replay]:
     runtime = Replay(answers)
 
-    class Server(_server.Server):
-        _make_runtime = staticmethod(lambda *config: runtime)
-        _stream_class = _streams.Stream
-
-    class Database(_database.Database):
-        _server_class = Server
-
-    Server._database_class = Database
+    Server, _ = classes(lambda *config: runtime)
     return Server(BASE).database(name), runtime
 
 
@@ -174,7 +168,9 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[dict[str, Any]], Any]]] = [
     ("index_create_auto_name", lambda db, x: db.create_index(["n"]), body_of),
     (
         "index_create_partial",
-        lambda db, x: db.create_index(["n"], name="n-only-a", ddoc="_design/ddoc-c", partial_filter_selector={"type": "a"}),
+        lambda db, x: db.create_index(
+            ["n"], name="n-only-a", ddoc="_design/ddoc-c", partial_filter_selector={"type": "a"}
+        ),
         body_of,
     ),
     ("index_list", lambda db, x: db.indexes(), lambda x: body_of(x)["indexes"]),
@@ -182,7 +178,10 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[dict[str, Any]], Any]]] = [
     (
         "find_fields_sort_limit",
         lambda db, x: db.find(
-            {"type": "a", "n": {"$gt": 2}}, fields=["_id", "n", "nested.x"], sort=[{"type": "asc"}, {"n": "asc"}], limit=3
+            {"type": "a", "n": {"$gt": 2}},
+            fields=["_id", "n", "nested.x"],
+            sort=[{"type": "asc"}, {"n": "asc"}],
+            limit=3,
         ),
         body_of,
     ),
@@ -216,7 +215,11 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[dict[str, Any]], Any]]] = [
     ("part_info_missing_partition", lambda db, x: db.partition_info("nobody"), body_of),
     ("part_all_docs", lambda db, x: db.all_docs(partition="sensor1"), lambda x: body_of(x)["rows"]),
     ("part_view", lambda db, x: db.view("p/by_v", partition="sensor1", reduce=False), lambda x: body_of(x)["rows"]),
-    ("part_view_reduce", lambda db, x: db.view("_design/p/_view/by_v", partition="sensor2"), lambda x: body_of(x)["rows"]),
+    (
+        "part_view_reduce",
+        lambda db, x: db.view("_design/p/_view/by_v", partition="sensor2"),
+        lambda x: body_of(x)["rows"],
+    ),
     (
         "part_index_create",
         lambda db, x: db.create_index(["v"], name="v-idx", ddoc="pidx", partitioned=True),
@@ -290,7 +293,7 @@ def test_find_all_follows_couchdbs_bookmarks_and_stops_at_a_short_page(pages):
     stream = db.find_all({"n": {"$gte": 1}}, fields=["_id", "n"], page_size=4)
     docs = drain(stream)
     assert len(runtime.sent) == 3  # page 3 holds 2 docs: no fourth request
-    for sent, page in zip(runtime.sent, pages):
+    for sent, page in zip(runtime.sent, pages, strict=False):
         check_sent(sent, page)
     assert docs == [doc for page in pages for doc in body_of(page)["docs"]]
     assert [doc["n"] for doc in docs] == list(range(1, 11))

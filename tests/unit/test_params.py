@@ -7,13 +7,30 @@ import json
 import pytest
 
 import wire
-from wallaby.backends.couchdb._errors import InvalidArgument, InvalidType
-from wallaby.backends.couchdb._params import (
-    CHANGES_PARAMS,
-    DOC_PARAMS,
-    VIEW_PARAMS,
-    check_params,
-    query_string,
+from wallaby.backends.couchdb._core.errors import InvalidArgument, InvalidType
+from wallaby.backends.couchdb._core.params import DOC, VIEW, Options, query_string
+
+# The options of GET /{db}/_changes as the recorder sent them (the library POSTs doc_ids)
+CHANGES = Options(
+    "changes",
+    text=(
+        "conflicts",
+        "descending",
+        "feed",
+        "filter",
+        "heartbeat",
+        "include_docs",
+        "attachments",
+        "att_encoding_info",
+        "last-event-id",
+        "limit",
+        "style",
+        "since",
+        "timeout",
+        "view",
+        "seq_interval",
+    ),
+    json=("doc_ids",),
 )
 
 # --- query_string ------------------------------------------------------------------
@@ -45,7 +62,7 @@ from wallaby.backends.couchdb._params import (
     ],
 )
 def test_query_string_sends_plain_values_as_text(params, query):
-    assert query_string(params, VIEW_PARAMS) == query
+    assert VIEW.query(params) == query
 
 
 @pytest.mark.parametrize(
@@ -76,7 +93,7 @@ def test_query_string_sends_plain_values_as_text(params, query):
     ],
 )
 def test_query_string_json_encodes_what_couchdb_reads_as_json(params, query):
-    assert query_string(params, VIEW_PARAMS) == query
+    assert VIEW.query(params) == query
 
 
 @pytest.mark.parametrize(
@@ -89,13 +106,11 @@ def test_query_string_json_encodes_what_couchdb_reads_as_json(params, query):
     ids=["only-none", "none-among-others", "doc-param"],
 )
 def test_query_string_leaves_out_none_for_a_plain_parameter(params, query):
-    assert query_string(params, {**VIEW_PARAMS, **DOC_PARAMS}) == query
+    assert Options("any", text=VIEW.known | DOC.known, json=VIEW.json | DOC.json).query(params) == query
 
 
-def test_query_string_takes_json_names_as_any_iterable():
-    assert query_string({"doc_ids": ["a"], "filter": "_doc_ids"}, ["doc_ids"]) == (
-        "?doc_ids=%5B%22a%22%5D&filter=_doc_ids"
-    )
+def test_options_encode_only_their_json_names_as_json():
+    assert CHANGES.query({"doc_ids": ["a"], "filter": "_doc_ids"}) == "?doc_ids=%5B%22a%22%5D&filter=_doc_ids"
 
 
 def test_query_string_sends_everything_as_text_without_json_names():
@@ -112,7 +127,7 @@ def test_query_string_sends_everything_as_text_without_json_names():
     ids=["open-revs-all-is-a-word", "open-revs-list-is-json", "atts-since-is-json"],
 )
 def test_query_string_encodes_document_options_as_couchdb_reads_them(params, query):
-    assert query_string(params, DOC_PARAMS) == query
+    assert DOC.query(params) == query
 
 
 @pytest.mark.parametrize(
@@ -122,14 +137,14 @@ def test_query_string_encodes_document_options_as_couchdb_reads_them(params, que
 )
 def test_query_string_refuses_a_json_value_json_cannot_hold(value):
     with pytest.raises(InvalidArgument):
-        query_string({"key": value}, VIEW_PARAMS)
+        VIEW.query({"key": value})
 
 
 @pytest.mark.xfail(strict=True, reason="orjson writes NaN and infinities as null; _json.dumps does not check")
 @pytest.mark.parametrize("value", [float("nan"), float("inf")], ids=["nan", "infinity"])
 def test_query_string_refuses_a_number_json_cannot_hold(value):
     with pytest.raises(InvalidArgument):
-        query_string({"key": value}, VIEW_PARAMS)
+        VIEW.query({"key": value})
 
 
 @pytest.mark.parametrize(
@@ -139,18 +154,18 @@ def test_query_string_refuses_a_number_json_cannot_hold(value):
 )
 def test_query_string_refuses_a_plain_value_that_is_not_text_number_or_bool(value):
     with pytest.raises(InvalidType, match="limit"):
-        query_string({"limit": value}, VIEW_PARAMS)
+        VIEW.query({"limit": value})
 
 
-# --- check_params ------------------------------------------------------------------
+# --- Options.check ------------------------------------------------------------------
 
 
-def test_check_params_accepts_known_names():
-    check_params({"limit": 1, "key": "a", "include_docs": True}, VIEW_PARAMS, "view")
+def test_options_check_accepts_known_names():
+    VIEW.check({"limit": 1, "key": "a", "include_docs": True})
 
 
-def test_check_params_accepts_no_params():
-    check_params({}, VIEW_PARAMS, "view")
+def test_options_check_accepts_no_params():
+    VIEW.check({})
 
 
 @pytest.mark.parametrize(
@@ -162,15 +177,15 @@ def test_check_params_accepts_no_params():
     ],
     ids=["one", "several-sorted", "seed-name-not-translated-here"],
 )
-def test_check_params_names_every_unknown_option(params, message):
+def test_options_check_names_every_unknown_option(params, message):
     with pytest.raises(InvalidArgument) as raised:
-        check_params(params, VIEW_PARAMS, "view")
+        VIEW.check(params)
     assert str(raised.value) == message
 
 
-def test_check_params_error_names_what_was_checked():
+def test_options_check_error_names_what_was_checked():
     with pytest.raises(InvalidArgument, match="unknown changes option: key"):
-        check_params({"key": "a"}, CHANGES_PARAMS, "changes")
+        CHANGES.check({"key": "a"})
 
 
 # --- against the recorded exchanges ------------------------------------------------
@@ -207,13 +222,13 @@ def _recorded_queries(files, known, keep):
             path = request["path"]
             if not isinstance(query, dict) or not query or not keep(path):
                 continue
-            if not all(name in known for name in query):
+            if not all(name in known.known for name in query):
                 continue
             try:
-                params = {name: _python_value(name, text, known[name]) for name, text in query.items()}
+                params = {name: _python_value(name, text, name in known.json) for name, text in query.items()}
             except _Malformed:
                 continue
-            recorded = request["target"][len(path):]
+            recorded = request["target"][len(path) :]
             yield f"{file}:{exchange['name']}", params, recorded
 
 
@@ -222,21 +237,21 @@ def _view_queries():
         return "/_view/" in path and not path.endswith("/queries") or path.endswith("/_all_docs")
 
     files = ("views.json", "documents.json", "partitioned.json", "misc.json")
-    return _recorded_queries(files, VIEW_PARAMS, is_view)
+    return _recorded_queries(files, VIEW, is_view)
 
 
 @wire.parametrize("params, recorded", _view_queries)
 def test_query_string_reproduces_every_recorded_view_query(params, recorded):
-    assert query_string(params, VIEW_PARAMS) == recorded
+    assert VIEW.query(params) == recorded
 
 
 def _changes_queries():
-    return _recorded_queries(("changes.json",), CHANGES_PARAMS, lambda path: path.endswith("/_changes"))
+    return _recorded_queries(("changes.json",), CHANGES, lambda path: path.endswith("/_changes"))
 
 
 @wire.parametrize("params, recorded", _changes_queries)
 def test_query_string_reproduces_every_recorded_changes_query(params, recorded):
-    assert query_string(params, CHANGES_PARAMS) == recorded
+    assert CHANGES.query(params) == recorded
 
 
 def _document_queries():
@@ -244,9 +259,9 @@ def _document_queries():
         parts = path.lstrip("/").split("/")
         return len(parts) == 2 and not parts[1].startswith("_") or len(parts) == 3 and parts[1] == "_local"
 
-    return _recorded_queries(("documents.json", "attachments.json"), DOC_PARAMS, is_doc)
+    return _recorded_queries(("documents.json", "attachments.json"), DOC, is_doc)
 
 
 @wire.parametrize("params, recorded", _document_queries)
 def test_query_string_reproduces_every_recorded_document_query(params, recorded):
-    assert query_string(params, DOC_PARAMS) == recorded
+    assert DOC.query(params) == recorded

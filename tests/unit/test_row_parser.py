@@ -9,19 +9,25 @@ import orjson
 import pytest
 
 import wire
-from wallaby.backends.couchdb._wire import RowParser, TruncatedBody
+from wallaby.backends.couchdb._core.wire import RowParser, TruncatedBody
 
-FRAMED = b'{"total_rows":3,"offset":0,"rows":[\r\n{"id":"a","key":"a","value":{"rev":"1-x"}},\r\n{"id":"b","key":"b]\\"{","value":{"rev":"1-y"}},\r\n{"id":"c","key":["c",1],"value":null}\r\n],\r\n"update_seq":"12-abc"}\n'
-ONE_LINE = b'{"total_rows":3,"offset":0,"rows":[{"id":"a","key":"a","value":{"rev":"1-x"}},{"id":"b","key":"},{","value":{"rev":"1-y"}},{"id":"c","key":"c","value":[{"x":"}]"},{}]}]}'
+FRAMED = b'{"total_rows":3,"offset":0,"rows":[\r\n{"id":"a","key":"a","value":{"rev":"1-x"}},\r\n{"id":"b","key":"b]\\"{","value":{"rev":"1-y"}},\r\n{"id":"c","key":["c",1],"value":null}\r\n],\r\n"update_seq":"12-abc"}\n'  # noqa: E501
+ONE_LINE = b'{"total_rows":3,"offset":0,"rows":[{"id":"a","key":"a","value":{"rev":"1-x"}},{"id":"b","key":"},{","value":{"rev":"1-y"}},{"id":"c","key":"c","value":[{"x":"}]"},{}]}]}'  # noqa: E501
 CASES = {
     "couchdb framing, a tail member": (FRAMED, "rows"),
     "pouchdb one line, braces in strings": (ONE_LINE, "rows"),
-    "find docs, bookmark after": (b'{"docs":[{"_id":"a","v":[1,{"w":"]"}]},{"_id":"b"}],"bookmark":"g1AA","warning":"no matching index"}', "docs"),
+    "find docs, bookmark after": (
+        b'{"docs":[{"_id":"a","v":[1,{"w":"]"}]},{"_id":"b"}],"bookmark":"g1AA","warning":"no matching index"}',
+        "docs",
+    ),
     "empty rows": (b'{"total_rows":0,"offset":0,"rows":[]}', "rows"),
     "empty framed rows": (b'{"total_rows":0,"offset":0,"rows":[\r\n\r\n]}\n', "rows"),
     "a same-named member nested in the head": (b'{"x":{"rows":[9]},"rows":[{"a":1}]}', "rows"),
     "string elements with escapes": (b'{"rows":["a","b\\\\","c\\"d"]}', "rows"),
-    "bulk_get results": (b'{"results":[{"id":"a","docs":[{"ok":{"_id":"a","n":[1,2]}}]},{"id":"b","docs":[{"error":{"id":"b","error":"not_found"}}]}]}', "results"),
+    "bulk_get results": (
+        b'{"results":[{"id":"a","docs":[{"ok":{"_id":"a","n":[1,2]}}]},{"id":"b","docs":[{"error":{"id":"b","error":"not_found"}}]}]}',
+        "results",
+    ),
     "non-ascii text": ('{"rows":[{"id":"ünï-文字-😀","v":"\\u2028"}]}'.encode(), "rows"),
 }
 
@@ -85,7 +91,7 @@ def test_memory_holds_only_the_unfinished_row():
 
 
 def test_an_answer_without_the_member_is_an_error():
-    with pytest.raises(Exception, match="no \"rows\" array"):
+    with pytest.raises(Exception, match='no "rows" array'):
         RowParser().feed(b'{"error":"x","reason":"y"}')
 
 

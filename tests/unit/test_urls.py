@@ -7,8 +7,8 @@ from urllib.parse import unquote
 import pytest
 
 import wire
-from wallaby.backends.couchdb._errors import InvalidArgument, InvalidType
-from wallaby.backends.couchdb._urls import (
+from wallaby.backends.couchdb._core.errors import InvalidArgument, InvalidType
+from wallaby.backends.couchdb._core.urls import (
     attachment_segment,
     db_segment,
     doc_segment,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import wire
-from wallaby.backends.couchdb._errors import InvalidArgument, InvalidType
-from wallaby.backends.couchdb._views import view_path
+from wallaby.backends.couchdb._core.errors import InvalidArgument, InvalidType
+from wallaby.backends.couchdb._core.urls import view_path
 
 
 @pytest.mark.parametrize(

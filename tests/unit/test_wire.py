@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import wire
-from wallaby.backends.couchdb._wire import LineSplitter
+from wallaby.backends.couchdb._core.wire import LineSplitter
 
 
 def _feed_all(chunks):

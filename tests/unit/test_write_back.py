@@ -7,8 +7,9 @@ import copy
 import pytest
 
 import wire
-from wallaby.backends.couchdb._documents import _write_back, doc_id, doc_id_rev
-from wallaby.backends.couchdb._errors import InvalidArgument, InvalidType
+from wallaby.backends.couchdb._api.bulk import write_back as _write_back
+from wallaby.backends.couchdb._core.checks import doc_id, doc_id_rev
+from wallaby.backends.couchdb._core.errors import InvalidArgument, InvalidType
 
 # --- doc_id / doc_id_rev -----------------------------------------------------------
 
@@ -167,12 +168,12 @@ def test_write_back_matches_every_recorded_bulk_docs_answer(docs, results):
     after = copy.deepcopy(docs)
     _write_back(after, results)
     by_id = {res["id"]: res for res in results}
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         res = by_id.get(new.get("_id"))
         if res and "rev" in res and "error" not in res:
             assert new == {**old, "_id": res["id"], "_rev": res["rev"]}
         else:
             assert new == old
-    assert sum("_rev" in new and new != old for old, new in zip(before, after)) == sum(
+    assert sum("_rev" in new and new != old for old, new in zip(before, after, strict=False)) == sum(
         "rev" in res and "error" not in res for res in results
     )

@@ -1,8 +1,7 @@
 """The recorded CouchDB / PouchDB Server exchanges of ``couchdb-wire/``, as test data.
 
-The corpus sits next to the checkout, at ``../shared/couchdb-wire`` from the
-repository root; its README describes the format. Where it is missing, every
-test built on it is skipped with one clear reason instead of failing.
+The corpus is part of the repository, at ``tests/data/couchdb-wire/``; its
+README describes the format and how it was recorded.
 
 ``wire.parametrize(argnames, rows)`` is ``pytest.mark.parametrize`` over rows
 made from the corpus: ``rows`` is a function returning ``(test_id, *values)``
@@ -13,19 +12,15 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "couchdb-wire"
-MISSING = f"the couchdb-wire corpus is not at {CORPUS} (expected next to the checkout)"
+CORPUS = REPO / "tests" / "data" / "couchdb-wire"
 SERVERS = ("couchdb", "pouchdb")
-
-
-def available() -> bool:
-    return CORPUS.is_dir()
 
 
 @functools.cache
@@ -66,9 +61,6 @@ def raw_body(response: dict[str, Any]) -> bytes:
 def parametrize(argnames: str, rows: Callable[[], Iterable[tuple[Any, ...]]]) -> Any:
     """``pytest.mark.parametrize`` over corpus rows ``(test_id, *values)``."""
     names = [name.strip() for name in argnames.split(",")]
-    if not available():
-        skipped = pytest.param(*[None] * len(names), marks=pytest.mark.skip(reason=MISSING), id="no-corpus")
-        return pytest.mark.parametrize(names, [skipped])
     params = [pytest.param(*values, id=test_id) for test_id, *values in rows()]
     if not params:  # a filter that matches nothing is a broken test, not a pass
         raise LookupError(f"no exchange in {CORPUS} fits ({argnames})")

@@ -4,30 +4,33 @@ This module is the Twisted flavour, with the seed's API: every method returns
 a Deferred, so ``doc = yield db.get("docid")`` works inside
 ``inlineCallbacks`` and ``await db.get("docid")`` inside a coroutine run by
 ``Deferred.fromCoroutine``. The asyncio flavour, with the same names and
-results, is ``wallaby.backends.couchdb.aio``.
+results, is ``wallaby.backends.couchdb.aio``; the Twisted one is also
+``wallaby.backends.couchdb.tx``.
 
-Twisted is imported only when ``Server`` or ``Database`` is first used from
-here, so importing the asyncio flavour never imports it.
+Twisted is imported only when ``Server``, ``Database``, ``Follower`` or
+``Stream`` is first used from here, so importing the asyncio flavour never
+imports it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import *  # noqa: F403
-from ._errors import __all__ as _error_names
-from ._retry import Backoff
-from ._tls import TLSConfig
+from ._core.public import *  # noqa: F403
+from ._core.public import FLAVOURED, SHARED
 
 if TYPE_CHECKING:
-    from ._tx import Database, Follower, Server, Stream
+    from .tx import Database as Database
+    from .tx import Follower as Follower
+    from .tx import Server as Server
+    from .tx import Stream as Stream
 
-__all__ = ["Server", "Database", "Follower", "Stream", "Backoff", "TLSConfig", *_error_names]
+__all__ = [*FLAVOURED, *SHARED]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Server", "Database", "Follower", "Stream"):
-        from . import _tx
+    if name in FLAVOURED:
+        from . import tx
 
-        return getattr(_tx, name)
+        return getattr(tx, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

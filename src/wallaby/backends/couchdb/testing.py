@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = ["PouchDBServer", "find_pouchdb_server", "free_port"]
 
@@ -29,7 +30,8 @@ __all__ = ["PouchDBServer", "find_pouchdb_server", "free_port"]
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def find_pouchdb_server() -> str:
@@ -55,6 +57,7 @@ class PouchDBServer:
         self.data_dir = data_dir
         self.start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
         self._workdir = tempfile.mkdtemp(prefix="pouchdb-server-")
 
     def start(self) -> str:
@@ -64,8 +67,10 @@ class PouchDBServer:
             command += ["--in-memory", "--dir", self._workdir]
         else:
             command += ["--dir", self.data_dir]
-        self._log = open(os.path.join(self._workdir, "output.txt"), "ab")
-        self._process = subprocess.Popen(command, cwd=self._workdir, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._log = open(os.path.join(self._workdir, "output.txt"), "ab")  # closed by stop()
+        self._process = subprocess.Popen(
+            command, cwd=self._workdir, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -97,9 +102,9 @@ class PouchDBServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if getattr(self, "_log", None) is not None:
-            self._log.close()
-            self._log = None
+        log, self._log = self._log, None
+        if log is not None:
+            log.close()
 
     def restart(self) -> str:
         self.stop()

@@ -10,35 +10,36 @@
 
 from __future__ import annotations
 
-from .. import _database, _feeds, _server, _streams
-from .._errors import *  # noqa: F403
-from .._errors import __all__ as _error_names
-from .._retry import Backoff
-from .._tls import TLSConfig
+from typing import Any
+
+from .._api import database as _database
+from .._api import server as _server
+from .._core import feeds as _feeds
+from .._core import streams as _streams
+from .._core.client import Flavour
+from .._core.public import *  # noqa: F403
+from .._core.public import FLAVOURED, SHARED
 from ._runtime import AioRuntime
 
-__all__ = ["Server", "Database", "Follower", "Stream", "Backoff", "TLSConfig", *_error_names]
+__all__ = [*FLAVOURED, *SHARED]
 
 
 class Follower(_feeds.Follower):
     __doc__ = _feeds.Follower.__doc__
 
 
-class Stream(_streams.Stream):  # type: ignore[type-arg]
+class Stream(_streams.Stream[Any]):
     __doc__ = _streams.Stream.__doc__
 
 
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
-    _make_runtime = AioRuntime
-    _follower_class = Follower
-    _stream_class = Stream
+    _flavour = Flavour(AioRuntime, Stream, Follower)
 
 
 class Database(_database.Database):
     __doc__ = _database.Database.__doc__
     _server_class = Server
-    _follower_class = Follower
 
 
 Server._database_class = Database

@@ -6,19 +6,22 @@ import asyncio
 import inspect
 import logging
 import ssl
-from typing import Any, AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
-from .._errors import NetworkError, Timeout
-from .._runtime import Timeouts
-from .._tls import TLSConfig, tls_error
+from .._core.errors import NetworkError, Timeout
+from .._core.runtime import Timeouts
+from .._core.tls import TLSConfig, tls_error
 from ._tls import ssl_context, tls_failure
 
 __all__ = ["AioRuntime"]
 
-log = logging.getLogger("wallaby.backends.couchdb")
+log = logging.getLogger("wallaby.backends.couchdb.asyncio")
+
+T = TypeVar("T")
 
 _CHUNK = 64 * 1024
 
@@ -84,6 +87,9 @@ class _Task:
     def cancel(self) -> None:
         self._task.cancel()
 
+    async def wait(self) -> None:
+        await asyncio.wait([self._task])
+
 
 class _Waiter:
     __slots__ = ("_future",)
@@ -112,7 +118,6 @@ class AioRuntime:
         self._ssl: ssl.SSLContext | bool = ssl_context(tls) if tls is not None else True
         self._session: aiohttp.ClientSession | None = None
         self._client_timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     def _client_timeout(self, read: float | None) -> aiohttp.ClientTimeout:
         timeout = self._client_timeouts.get(read)
@@ -159,15 +164,14 @@ class AioRuntime:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> _Task:
+    def spawn(self, coro: Coroutine[Any, Any, Any], on_end: Callable[[], None]) -> _Task:
         task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_failure)
+        task.add_done_callback(lambda _: on_end())
         return _Task(task)
 
-    def call_soon(self, fn: Callable[[], Any]) -> None:
-        asyncio.get_running_loop().call_soon(fn)
+    async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
     def new_waiter(self) -> _Waiter:
         return _Waiter()
@@ -179,11 +183,6 @@ class AioRuntime:
         return isinstance(exc, asyncio.CancelledError)
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -6,8 +6,8 @@ import ssl
 
 import aiohttp
 
-from .._errors import InvalidArgument
-from .._tls import TLSConfig
+from .._core.errors import InvalidArgument
+from .._core.tls import TLSConfig
 
 __all__ = ["ssl_context", "tls_failure"]
 

@@ -1,0 +1,180 @@
+"""The one request path of the core: URL, headers, body, status -> error.
+
+Every call of every flavour goes through ``Http.send``; this is where an
+error status becomes a typed error and where JSON goes in and out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Mapping
+from typing import Any
+
+from .auth import Auth
+from .errors import ProtocolError, error_from_response
+from .json import JSON_TYPE, JSONDecodeError, dumps, loads
+from .runtime import Response, Runtime, Timeouts
+
+__all__ = ["Http"]
+
+_UNSET: Any = object()
+# Sent again after a session is renewed: idempotent methods with the body in memory, never a POST.
+_REPLAYABLE = frozenset(("GET", "HEAD", "PUT", "DELETE"))
+
+
+def _decode_error_body(raw: bytes) -> Any:
+    try:
+        return loads(raw)
+    except JSONDecodeError:
+        text = raw.decode("utf-8", "replace").strip()
+        return {"reason": text[:300]} if text else None
+
+
+class Http:
+    """A server's base URL, its Auth (see ``_auth``) and its Runtime."""
+
+    __slots__ = ("runtime", "base", "timeouts", "auth", "_headers", "_json_headers")
+
+    def __init__(self, runtime: Runtime, base: str, auth: Auth | None, timeouts: Timeouts) -> None:
+        self.runtime = runtime
+        self.base = base
+        self.timeouts = timeouts
+        self.set_auth(auth)
+
+    def set_auth(self, auth: Auth | None) -> None:
+        """Authenticate the requests sent from now on with ``auth`` (None: anonymously)."""
+        self.auth = auth
+        self._headers = {"Accept": JSON_TYPE}
+        if auth is not None:
+            self._headers.update(auth.fixed_headers())
+        self._json_headers = {**self._headers, "Content-Type": JSON_TYPE}
+
+    def __repr__(self) -> str:
+        return f"<Http {self.base}>"
+
+    def url(self, path: str, query: str = "") -> str:
+        return f"{self.base}{path}{query}"
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        *,
+        body: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = _UNSET,
+        view: bool = False,
+    ) -> Response:
+        """Send a request; an error status raises its typed error."""
+        url = f"{self.base}{path}{query}"
+        if content_type is None:
+            hdrs: Mapping[str, str] = self._headers
+        elif content_type == JSON_TYPE:
+            hdrs = self._json_headers
+        else:
+            hdrs = {**self._headers, "Content-Type": content_type}
+        if headers:
+            hdrs = {**hdrs, **headers}
+        if read_timeout is _UNSET:
+            read_timeout = self.timeouts.read
+        auth = self.auth
+        if auth is not None and auth.dynamic:
+            response = await self._authenticated(auth, method, url, hdrs, body, read_timeout, view)
+        else:
+            response = await self.runtime.request(method, url, hdrs, body, read_timeout)
+        if response.status >= 400:
+            raw = await response.read()
+            raise error_from_response(response.status, _decode_error_body(raw), method, url, view=view)
+        return response
+
+    async def _authenticated(
+        self,
+        auth: Auth,
+        method: str,
+        url: str,
+        hdrs: Mapping[str, str],
+        body: Any,
+        read_timeout: float | None,
+        view: bool,
+    ) -> Response:
+        """A request with per-request credentials; after a 401, renewed ones, once."""
+        credentials, stamp = await auth.headers(self)
+        response = await self.runtime.request(method, url, {**hdrs, **credentials}, body, read_timeout)
+        auth.answered(response)
+        if response.status != 401:
+            return response
+        raw = await response.read()
+        if not await auth.renew(self, stamp):
+            raise error_from_response(401, _decode_error_body(raw), method, url, view=view)
+        if method not in _REPLAYABLE or not (body is None or isinstance(body, bytes)):
+            answer = _decode_error_body(raw)
+            answer = answer if isinstance(answer, dict) else {}
+            note = f"the session had ended and is renewed, but a {method} is never sent twice: send it again"
+            reason = f"{answer.get('reason')}; {note}" if answer.get("reason") else note
+            raise error_from_response(401, {**answer, "reason": reason}, method, url, view=view)
+        credentials, _ = await auth.headers(self)
+        response = await self.runtime.request(method, url, {**hdrs, **credentials}, body, read_timeout)
+        auth.answered(response)
+        return response
+
+    async def json(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        body: Any = _UNSET,
+        *,
+        data: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = _UNSET,
+        view: bool = False,
+    ) -> Any:
+        """Send a request and decode CouchDB's JSON answer (None for an empty one).
+
+        ``body`` is sent as JSON; ``data`` (bytes, or an async iterable of them)
+        is sent as it is, with ``content_type``.
+        """
+        if body is not _UNSET:
+            data, content_type = dumps(body), JSON_TYPE
+        response = await self.send(
+            method,
+            path,
+            query,
+            body=data,
+            content_type=content_type,
+            headers=headers,
+            read_timeout=read_timeout,
+            view=view,
+        )
+        raw = await response.read()
+        try:
+            return loads(raw) if raw else None
+        except JSONDecodeError:
+            raise ProtocolError(
+                f"the answer is not JSON: {raw[:200]!r}",
+                status=response.status,
+                method=method,
+                url=self.url(path, query),
+            ) from None
+
+    async def json_dict(
+        self, method: str, path: str, query: str = "", body: Any = _UNSET, **options: Any
+    ) -> dict[str, Any]:
+        """``json()`` for an endpoint that answers a JSON object; anything else is a ProtocolError."""
+        answer = await self.json(method, path, query, body, **options)
+        if not isinstance(answer, dict):
+            raise _unexpected("an object", answer, method, self.url(path, query))
+        return answer
+
+    async def json_list(self, method: str, path: str, query: str = "", body: Any = _UNSET, **options: Any) -> list[Any]:
+        """``json()`` for an endpoint that answers a JSON array; anything else is a ProtocolError."""
+        answer = await self.json(method, path, query, body, **options)
+        if not isinstance(answer, list):
+            raise _unexpected("an array", answer, method, self.url(path, query))
+        return answer
+
+
+def _unexpected(wanted: str, answer: Any, method: str, url: str) -> ProtocolError:
+    return ProtocolError(f"expected {wanted} as the answer, not {type(answer).__name__}", method=method, url=url)

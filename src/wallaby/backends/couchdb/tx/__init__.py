@@ -1,0 +1,78 @@
+"""wallaby.backends.couchdb for Twisted: the same classes, names and results, as Deferreds.
+
+Works on any reactor (the default one, or the asyncio reactor Scrapy uses).
+``wallaby.backends.couchdb`` re-exports these names, as the seed did::
+
+    from twisted.internet import defer
+    from wallaby.backends.couchdb import Database
+
+    @defer.inlineCallbacks
+    def run():
+        db = Database("mydb", url="http://admin:secret@localhost:5984")
+        doc = yield db.get("docid")
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from twisted.internet import defer
+
+from .._api import database as _database
+from .._api import server as _server
+from .._core import feeds as _feeds
+from .._core import streams as _streams
+from .._core.client import Flavour
+from .._core.public import *  # noqa: F403
+from .._core.public import FLAVOURED, SHARED
+from ._runtime import TwistedRuntime
+
+__all__ = [*FLAVOURED, *SHARED]
+
+C = TypeVar("C", bound=type)
+
+
+def _returns_deferred(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., defer.Deferred[Any]]:
+    @functools.wraps(fn)
+    def method(*args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+        return defer.Deferred.fromCoroutine(fn(*args, **kwargs))
+
+    return method
+
+
+def _deferred_api(cls: C) -> C:
+    """Give ``cls`` a Deferred-returning twin of each public coroutine method it inherits."""
+    for klass in reversed(cls.__mro__[1:]):
+        for name, member in vars(klass).items():
+            public = not name.startswith("_") or name in ("__aenter__", "__aexit__")
+            if public and inspect.iscoroutinefunction(member):
+                setattr(cls, name, _returns_deferred(member))
+    return cls
+
+
+@_deferred_api
+class Follower(_feeds.Follower):
+    __doc__ = _feeds.Follower.__doc__
+
+
+@_deferred_api
+class Stream(_streams.Stream[Any]):
+    __doc__ = _streams.Stream.__doc__
+
+
+@_deferred_api
+class Server(_server.Server):
+    __doc__ = _server.Server.__doc__
+    _flavour = Flavour(TwistedRuntime, Stream, Follower)
+
+
+@_deferred_api
+class Database(_database.Database):
+    __doc__ = _database.Database.__doc__
+    _server_class = Server
+
+
+Server._database_class = Database
