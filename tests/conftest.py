@@ -23,9 +23,14 @@ from typing import Any
 import orjson
 import pytest
 
-from wallaby.backends.couchdb.testing import PouchDBServer
+from wallaby.backends.couchdb.testing import PouchDBServer, free_port
 
 TEST_TIMEOUT = 90.0
+
+# Leaves a replicator writes with new_edits=False: the higher rev id wins among equals.
+REV_B = "1-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+REV_C = "1-cccccccccccccccccccccccccccccccc"
+REV_D = "1-dddddddddddddddddddddddddddddddd"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -166,6 +171,16 @@ class Couch:
         await db.create()
         self._dbs.append(db)
         return db
+
+    def offline_db(self) -> Any:
+        """A Database on a port nothing listens on: any request would be a NetworkError."""
+        return self.server(f"http://127.0.0.1:{free_port()}").database("offline")
+
+    async def conflicted(self, db: Any, docid: str, *revs: str) -> None:
+        """A document whose leaves are ``revs`` (REV_B and REV_C by default), written as a replicator does."""
+        revs = revs or (REV_B, REV_C)
+        docs = [{"_id": docid, "_rev": rev, "leaf": rev[-1]} for rev in revs]
+        await db.save({"docs": docs}, new_edits=False)
 
     async def sleep(self, seconds: float) -> None:
         if self.twisted:

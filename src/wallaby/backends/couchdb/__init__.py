@@ -20,10 +20,7 @@ from ._core.public import *  # noqa: F403
 from ._core.public import FLAVOURED, SHARED
 
 if TYPE_CHECKING:
-    from .tx import Database as Database
-    from .tx import Follower as Follower
-    from .tx import Server as Server
-    from .tx import Stream as Stream
+    from .tx import Database as Database, Follower as Follower, Server as Server, Stream as Stream
 
 __all__ = [*FLAVOURED, *SHARED]
 

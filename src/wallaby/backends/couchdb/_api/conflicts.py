@@ -23,7 +23,7 @@ from .._core.errors import InvalidArgument, InvalidType, NotFound
 from .._core.params import query_string
 from .._core.urls import doc_segment
 
-__all__ = ["Conflicts"]
+__all__ = ["Chooser", "Conflicts"]
 
 Chooser = Callable[[list[dict[str, Any]]], Any]
 

@@ -48,6 +48,11 @@ class Database(
     instead. Nothing is sent until a method is called.
     """
 
+    name: str
+    """The database's name."""
+    server: Server
+    """The Server whose connections this Database uses."""
+
     _server_class: ClassVar[type[Server]]
 
     def __init__(

@@ -41,6 +41,9 @@ class Server(ServerBulk, DbUpdates, Nodes, Replication, Users):
     Database it hands out; ``close()`` (or leaving ``async with``) releases it.
     """
 
+    url: str
+    """The server's base URL, without credentials."""
+
     _flavour: ClassVar[Flavour]
     _database_class: ClassVar[type[Database]]
 

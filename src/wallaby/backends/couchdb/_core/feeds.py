@@ -195,6 +195,9 @@ class Follower:
     connection at once.
     """
 
+    last_seq: Any
+    """The seq of the last change handed over: where to resume (``since``) after a restart."""
+
     def __init__(
         self,
         http: Http,
@@ -215,7 +218,7 @@ class Follower:
         self._status = StatusCallbacks()
         if status is not None:
             self._status.add(status)
-        self.last_seq: Any = request.since
+        self.last_seq = request.since
         self._read_seq: Any = request.since
         self._handed = 0
         self._read = 0

@@ -2,15 +2,105 @@
 
 from __future__ import annotations
 
-from .errors import *  # noqa: F403
-from .errors import __all__ as _errors
+from .errors import (
+    BadRequest,
+    ClientError,
+    Conflict,
+    CouchDBError,
+    DocumentUpdateConflict,
+    Forbidden,
+    InvalidArgument,
+    InvalidType,
+    NetworkError,
+    NotFound,
+    PreconditionFailed,
+    ProtocolError,
+    ResponseError,
+    ServerError,
+    Timeout,
+    TLSError,
+    TruncatedBody,
+    Unauthorized,
+    UnknownError,
+    ViewBadRequest,
+    ViewClientError,
+    ViewConflict,
+    ViewError,
+    ViewForbidden,
+    ViewNotFound,
+    ViewPreconditionFailed,
+    ViewServerError,
+    ViewUnauthorized,
+)
 from .retry import Backoff
 from .tls import TLSConfig
-
-SHARED = ("Backoff", "TLSConfig", *(name for name in _errors if name != "error_from_response"))
-"""What each flavour re-exports from here: the error tree, ``Backoff`` and ``TLSConfig``."""
 
 FLAVOURED = ("Server", "Database", "Follower", "Stream")
 """What each flavour defines for itself."""
 
-__all__ = ["Backoff", "FLAVOURED", "SHARED", "TLSConfig", *_errors]
+SHARED = (
+    "Backoff",
+    "TLSConfig",
+    "BadRequest",
+    "ClientError",
+    "Conflict",
+    "CouchDBError",
+    "DocumentUpdateConflict",
+    "Forbidden",
+    "InvalidArgument",
+    "InvalidType",
+    "NetworkError",
+    "NotFound",
+    "PreconditionFailed",
+    "ProtocolError",
+    "ResponseError",
+    "ServerError",
+    "TLSError",
+    "Timeout",
+    "TruncatedBody",
+    "Unauthorized",
+    "UnknownError",
+    "ViewBadRequest",
+    "ViewClientError",
+    "ViewConflict",
+    "ViewError",
+    "ViewForbidden",
+    "ViewNotFound",
+    "ViewPreconditionFailed",
+    "ViewServerError",
+    "ViewUnauthorized",
+)
+"""What each flavour re-exports from here: ``Backoff``, ``TLSConfig`` and the error tree."""
+
+__all__ = [
+    "Backoff",
+    "TLSConfig",
+    "BadRequest",
+    "ClientError",
+    "Conflict",
+    "CouchDBError",
+    "DocumentUpdateConflict",
+    "Forbidden",
+    "InvalidArgument",
+    "InvalidType",
+    "NetworkError",
+    "NotFound",
+    "PreconditionFailed",
+    "ProtocolError",
+    "ResponseError",
+    "ServerError",
+    "TLSError",
+    "Timeout",
+    "TruncatedBody",
+    "Unauthorized",
+    "UnknownError",
+    "ViewBadRequest",
+    "ViewClientError",
+    "ViewConflict",
+    "ViewError",
+    "ViewForbidden",
+    "ViewNotFound",
+    "ViewPreconditionFailed",
+    "ViewServerError",
+    "ViewUnauthorized",
+]

@@ -32,10 +32,13 @@ class Stream(Generic[T]):
     (``update_seq``, a ``_find`` ``bookmark``) once the last row is read.
     """
 
+    meta: dict[str, Any]
+    """The members of CouchDB's answer other than the streamed array, as they are read."""
+
     def __init__(self, runtime: Runtime, source: AsyncIterator[T], meta: dict[str, Any] | None = None) -> None:
         self._runtime = runtime
         self._source = source
-        self.meta: dict[str, Any] = {} if meta is None else meta
+        self.meta = {} if meta is None else meta
 
     def __aiter__(self) -> Stream[T]:
         return self

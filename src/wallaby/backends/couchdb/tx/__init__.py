@@ -21,10 +21,8 @@ from typing import Any, TypeVar
 
 from twisted.internet import defer
 
-from .._api import database as _database
-from .._api import server as _server
-from .._core import feeds as _feeds
-from .._core import streams as _streams
+from .._api import database as _database, server as _server
+from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
 from .._core.public import FLAVOURED, SHARED

@@ -2,8 +2,6 @@
 
 import pytest
 
-from wallaby.backends.couchdb.testing import free_port
-
 DESIGN = {
     "_id": "_design/d",
     "views": {
@@ -20,10 +18,6 @@ async def view_db(couch):
     db = await couch.fresh_db()
     await db.save({"docs": [dict(DESIGN), *(dict(doc) for doc in DOCS)]})
     return db
-
-
-def offline_db(couch):
-    return couch.server(f"http://127.0.0.1:{free_port()}").database("offline")
 
 
 def ids(rows):
@@ -165,7 +159,7 @@ async def test_view_queries_errors_are_view_errors(couch):
 
 
 async def test_view_queries_arguments_are_refused_before_sending(couch):
-    db = offline_db(couch)
+    db = couch.offline_db()
     for queries, error in (
         ({"keys": [1]}, "InvalidType"),
         ([["keys"]], "InvalidType"),
