@@ -555,7 +555,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="also write every run's measurements to PATH")
     parser.add_argument("--from-json", metavar="PATH", help="run nothing: report the runs a --json file holds")
     parser.add_argument(
-        "--markdown", action="store_true", help="also print the summary as Markdown tables (for the README)"
+        "--markdown", action="store_true", help="also print the summary as Markdown tables (for docs/benchmarks.md)"
     )
     parser.add_argument(
         "--profile",
