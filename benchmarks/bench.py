@@ -195,7 +195,9 @@ def check_clients(names: list[str], timeout: float) -> dict[str, str | None]:
     code = (
         "import importlib, json, sys\n"
         "mods = {'raw-aiohttp': ['aiohttp', 'orjson'], 'wallaby-aio': ['wallaby.backends.couchdb.aio'],\n"
-        " 'wallaby-twisted': ['wallaby.backends.couchdb._tx'], 'aiocouch': ['aiocouch'],\n"
+        " 'wallaby-twisted': ['wallaby.backends.couchdb.tx'], 'wallaby-twisted-aio': ['wallaby.backends.couchdb.tx'],\n"
+        " 'floor-aio': ['httptools', 'orjson'], 'floor-twisted': ['httptools', 'orjson', 'twisted'],\n"
+        " 'floor-twisted-aio': ['httptools', 'orjson', 'twisted'], 'aiocouch': ['aiocouch'],\n"
         " 'ibmcloudant': ['ibmcloudant.cloudant_v1'], 'couchdb-python': ['couchdb']}\n"
         "out = {}\n"
         "for name in json.loads(sys.argv[1]):\n"
