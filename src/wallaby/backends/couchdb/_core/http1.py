@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 MAX_HEAD = 1 << 20
-"""Bytes of status line and headers past which an answer is refused."""
+"""Bytes received without a complete status line and headers past which an answer is refused."""
 
 
 class WireError(Exception):
@@ -75,14 +75,24 @@ END: Final = _End()
 
 
 class Head:
-    """An answer's status and headers, as they came (names in their case, repeats kept)."""
+    """An answer's status and headers, read from the raw head only when a header is asked for."""
 
-    __slots__ = ("status", "raw", "_index")
+    __slots__ = ("status", "block", "_index")
 
-    def __init__(self, status: int, raw: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, status: int, block: bytes) -> None:
         self.status = status
-        self.raw = raw
+        self.block = block
+        """The status line and header lines as received (llhttp has checked their syntax)."""
         self._index: dict[str, list[str]] | None = None
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """``(name, value)`` of every header, in order, names in their case, repeats kept."""
+        pairs = []
+        for line in self.block.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            pairs.append((name, value.strip(b" \t")))
+        return pairs
 
     def _lookup(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = {}
@@ -101,13 +111,13 @@ class Head:
         return list((self._index or self._lookup()).get(name.lower(), ()))
 
     def __repr__(self) -> str:
-        return f"<Head {self.status} {len(self.raw)} headers>"
+        return f"<Head {self.status}>"
 
 
 # What the connection is doing (one request at a time).
 IDLE: Final = "idle"  # ready for a request
 SENT: Final = "sent"  # a request went out; its answer has not ended
-DONE: Final = "done"  # the answer ended; reusable() says whether another request may follow
+DONE: Final = "done"  # the answer ended; recycle() says whether another request may follow
 CLOSED: Final = "closed"  # never to be used again
 
 _NO_BODY_STATUS = (204, 304)
@@ -129,7 +139,7 @@ class Connection:
         conn = Connection("localhost:5984")
         sock.sendall(conn.request("GET", "/db/doc", {"Accept": "application/json"}, None))
         for event in conn.receive(sock.recv(65536)): ...   # Head, bytes..., END
-        conn.reusable()                                  # another request may follow
+        conn.recycle()                                   # True: another request may follow
     """
 
     __slots__ = (
@@ -139,10 +149,8 @@ class Connection:
         "_parser",
         "_events",
         "_pieces",
-        "_raw",
-        "_head_bytes",
+        "_head_data",
         "_answer_head",
-        "_skipping",
         "_method",
         "_received",
         "_close_asked",
@@ -162,6 +170,7 @@ class Connection:
         self._parser: Any = None
         self._events: list[Any] = []
         self._pieces: list[bytes] = []
+        self._after_end = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.host} {self.state}, {self.served} served>"
@@ -236,13 +245,10 @@ class Connection:
         self.state = SENT
         self._method = method
         self._close_asked = headers.get("Connection", "").lower() == "close"
-        self._raw: list[tuple[bytes, bytes]] = []
-        self._head_bytes = 0
+        self._head_data: list[bytes] = []
         self._answer_head: Head | None = None
-        self._skipping = False
-        self._received = False
+        self._received = 0
         self._keep_alive = False
-        self._after_end = False
         if self._parser is None:
             self._parser = _parser(self)
         return text.encode()
@@ -251,19 +257,28 @@ class Connection:
 
     def receive(self, data: bytes) -> list[Any]:
         """Feed bytes from the server; return the events they complete."""
-        if self.state is not SENT:
-            if data:
-                self._after_end = True
-                self.state = CLOSED
+        if not data:
             return []
-        self._received = True
+        if self.state is not SENT:  # nothing may come after an answer
+            self._after_end = True
+            self.state = CLOSED
+            return []
+        self._received += len(data)
+        if self._answer_head is None:  # its head is read from these bytes once llhttp has checked them
+            self._head_data.append(data)
         try:
             self._parser.feed_data(data)
         except HttpParserError as exc:
             self.state = CLOSED
             cause = exc.__context__ if isinstance(exc.__context__, WireError) else None
             raise cause or MalformedAnswer(f"malformed HTTP answer: {exc}") from None
-        return self._take()
+        if self._answer_head is None and self._received > MAX_HEAD:
+            self.state = CLOSED
+            raise MalformedAnswer(f"the answer's status line and headers are over {MAX_HEAD} bytes")
+        if self._pieces:
+            self._flush()
+        events, self._events = self._events, []
+        return events
 
     def receive_eof(self) -> list[Any]:
         """The server closed the connection: the events that completes, or why the answer is lost."""
@@ -276,42 +291,35 @@ class Connection:
         if head is None:
             raise IncompleteAnswer("the server closed the connection in the middle of the answer's headers")
         if not self._framed(head):  # the body ends where the connection does
-            self._flush()
-            self._events.append(END)
-            return self._take()
+            if self._pieces:
+                self._flush()
+            events, self._events = self._events, []
+            events.append(END)
+            return events
         raise IncompleteAnswer("the server closed the connection in the middle of the answer's body")
 
-    def reusable(self) -> bool:
-        """May another request follow on this connection."""
-        return (
+    def recycle(self) -> bool:
+        """After ``END``: ready the connection for another request, if it can carry one."""
+        if (
             self.state is DONE
             and self._keep_alive
             and self._body_sent
             and not self._close_asked
             and not self._after_end
-        )
-
-    def next(self) -> None:
-        """Ready the connection for its next request (only when ``reusable()``)."""
-        if not self.reusable():
-            raise RuntimeError("this connection cannot carry another request")
-        self.state = IDLE
+        ):
+            self.state = IDLE
+            return True
+        self.state = CLOSED
+        return False
 
     def close(self) -> None:
         """Never use this connection again (the caller closes its socket)."""
         self.state = CLOSED
 
-    def _take(self) -> list[Any]:
-        if self._pieces:
-            self._flush()
-        events, self._events = self._events, []
-        return events
-
     def _flush(self) -> None:
         pieces = self._pieces
-        if pieces:
-            self._events.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
-            self._pieces = []
+        self._events.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        self._pieces = []
 
     @staticmethod
     def _framed(head: Head) -> bool:
@@ -320,32 +328,28 @@ class Connection:
             lowered = name.lower()
             if lowered == b"content-length" or (lowered == b"transfer-encoding" and b"chunked" in value.lower()):
                 return True
-        return head.status in _NO_BODY_STATUS or 100 <= head.status < 200
+        return head.status in _NO_BODY_STATUS
 
-    # --- httptools callbacks ------------------------------------------------------------
+    # --- httptools callbacks (no per-header one: the head is read from its bytes when asked) ---------
 
     def on_message_begin(self) -> None:
         if self.state is not SENT:  # a second answer to one request
             self._after_end = True
-        self._raw = []
-        self._head_bytes = 0
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._answer_head is not None:  # a trailer of a chunked body
-            return
-        self._head_bytes += len(name) + len(value) + 4
-        if self._head_bytes > MAX_HEAD:
-            raise MalformedAnswer(f"the answer's headers are over {MAX_HEAD} bytes")
-        self._raw.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self.state is not SENT:  # a second answer to one request
+            self._after_end = True
+            return
+        data = self._head_data
+        received = data[0] if len(data) == 1 else b"".join(data)
+        end = received.find(b"\r\n\r\n")
         status = self._parser.get_status_code()
         if status < 200:
             if status == 101:
                 raise MalformedAnswer("the server switched protocols, which no request asked for")
-            self._skipping = True  # 100 Continue, 103 Early Hints: the answer follows
+            self._head_data = [received[end + 4 :]]  # 100 Continue, 103 Early Hints: the answer follows
             return
-        head = self._answer_head = Head(status, self._raw)
+        head = self._answer_head = Head(status, received[:end])
         self._events.append(head)
         if self._method == "HEAD":  # llhttp would wait for the body its headers announce
             self._end(self._parser.should_keep_alive())
@@ -358,14 +362,12 @@ class Connection:
             self._after_end = True
 
     def on_message_complete(self) -> None:
-        if self._skipping:
-            self._skipping = False
-            return
-        if self.state is SENT:
+        if self.state is SENT and self._answer_head is not None:  # not the end of a 1xx
             self._end(self._parser.should_keep_alive())
 
     def _end(self, keep_alive: bool) -> None:
-        self._flush()
+        if self._pieces:
+            self._flush()
         self._events.append(END)
         self._keep_alive = keep_alive
         self.state = DONE

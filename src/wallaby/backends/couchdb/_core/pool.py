@@ -358,8 +358,7 @@ class Channel:
         self.answer = None
         if self.reading_paused:
             self.resume_reading()
-        if self.conn.reusable():
-            self.conn.next()
+        if self.conn.recycle():
             self.pool._release(self)
         else:
             self.close()

@@ -74,5 +74,6 @@ class Network(Protocol):
     def call_later(self, seconds: float, fn: Callable[[], None]) -> Timer:
         """Call ``fn()`` in ``seconds``."""
 
-    def waiter(self) -> Waiter:
-        """A one-shot signal of this loop."""
+    @property
+    def waiter(self) -> Callable[[], Waiter]:
+        """Makes a one-shot signal of this loop (the flavour's Waiter class)."""

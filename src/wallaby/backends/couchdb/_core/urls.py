@@ -43,6 +43,7 @@ __all__ = [
 
 _DESIGN = "_design/"
 _PREFIXES = (_DESIGN, "_local/")
+_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")  # what quote(safe="") leaves as it is
 _BUILTIN_VIEWS = ("_all_docs", "_design_docs", "_local_docs")
 _AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")  # "scheme://" or "//"
 
@@ -73,6 +74,8 @@ def redact(url: str) -> str:
 
 
 def _quote(text: str, what: str) -> str:
+    if _SAFE.fullmatch(text):  # most ids and names: nothing to encode
+        return text
     try:
         return quote(text, safe="")
     except UnicodeEncodeError:

@@ -28,20 +28,17 @@ from ._tls import ssl_context, tls_failure
 __all__ = ["AioNetwork", "Waiter"]
 
 
-class Waiter:
-    """A one-shot signal on the running loop (``Runtime.new_waiter``)."""
+class Waiter(asyncio.Future[None]):
+    """A one-shot signal on the running loop (``Runtime.new_waiter``): a future fired with None."""
 
-    __slots__ = ("_future",)
-
-    def __init__(self) -> None:
-        self._future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    __slots__ = ()
 
     def fire(self) -> None:
-        if not self._future.done():
-            self._future.set_result(None)
+        if not self.done():
+            self.set_result(None)
 
     def wait(self) -> asyncio.Future[None]:
-        return self._future
+        return self
 
 
 class _Protocol(asyncio.Protocol):
@@ -122,5 +119,4 @@ class AioNetwork:
     def call_later(self, seconds: float, fn: Callable[[], None]) -> asyncio.TimerHandle:
         return asyncio.get_running_loop().call_later(seconds, fn)
 
-    def waiter(self) -> Waiter:
-        return Waiter()
+    waiter = Waiter

@@ -26,6 +26,7 @@ from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
 from .._core.public import FLAVOURED, SHARED
+from ._coroutines import as_deferred
 from ._runtime import TwistedRuntime
 
 __all__ = [*FLAVOURED, *SHARED]
@@ -36,7 +37,7 @@ C = TypeVar("C", bound=type)
 def _returns_deferred(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., defer.Deferred[Any]]:
     @functools.wraps(fn)
     def method(*args: Any, **kwargs: Any) -> defer.Deferred[Any]:
-        return defer.Deferred.fromCoroutine(fn(*args, **kwargs))
+        return as_deferred(fn(*args, **kwargs))
 
     return method
 

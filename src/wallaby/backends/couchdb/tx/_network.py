@@ -74,6 +74,10 @@ class _Protocol(protocol.Protocol):
         if hasattr(transport, "setTcpNoDelay"):
             transport.setTcpNoDelay(True)
         transport.registerProducer(self, True)
+        # the pool calls the transport's own methods, with no call in between
+        self.write = transport.write  # type: ignore[method-assign]
+        self.pause_reading = transport.pauseProducing  # type: ignore[method-assign]
+        self.resume_reading = transport.resumeProducing  # type: ignore[method-assign]
         _OPEN.add(self)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
@@ -170,5 +174,4 @@ class TwistedNetwork:
     def call_later(self, seconds: float, fn: Callable[[], None]) -> Any:
         return (self._reactor or self._setup()).callLater(seconds, fn)
 
-    def waiter(self) -> Waiter:
-        return Waiter()
+    waiter = Waiter
