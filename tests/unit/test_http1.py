@@ -384,7 +384,7 @@ def test_any_body_in_any_framing_cut_anywhere_arrives_whole(body, chunked, sizes
     else:
         raw = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
     points = sorted({cut % (len(raw) + 1) for cut in cuts})
-    pieces = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)])]
+    pieces = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
     read = answer(raw, pieces)
     assert read.head is not None and read.head.status == status
     assert read.body == body and read.ended and read.conn.recycle()
