@@ -93,10 +93,8 @@ def test_a_get_has_no_body_and_no_length():
 def test_a_body_in_memory_goes_with_its_length():
     conn = Connection("localhost")
     sent = conn.request("PUT", "/db/doc", {"Content-Type": "application/json"}, b'{"a":1}')
-    assert (
-        sent
-        == b'PUT /db/doc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}'
-    )
+    head = b"PUT /db/doc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    assert sent == head + b'Content-Length: 7\r\n\r\n{"a":1}'
 
 
 def test_a_put_or_post_without_a_body_says_its_length_is_zero():
