@@ -37,12 +37,12 @@ class _Run:
         self.waiting: Deferred[Any] | None = None
         self.context = contextvars.copy_context()
 
-    def step(self, error: BaseException | None = None) -> None:
+    def step(self, failure: Failure | None = None) -> None:
         try:
-            if error is None:
+            if failure is None:  # the coroutine reads the result from the Deferred it awaited
                 awaited = self.context.run(self.coro.send, None)
             else:
-                awaited = self.context.run(self.coro.throw, error)
+                awaited = self.context.run(failure.throwExceptionIntoGenerator, self.coro)
         except StopIteration as stop:
             if not self.result.called:
                 self.result.callback(stop.value)
@@ -52,15 +52,15 @@ class _Run:
                 self.result.errback(Failure())
             return
         if not isinstance(awaited, Deferred):
-            self.step(TypeError(f"a Twisted-flavour coroutine awaited {awaited!r}, not a Deferred"))
+            self.step(Failure(TypeError(f"a Twisted-flavour coroutine awaited {awaited!r}, not a Deferred")))
             return
         self.waiting = awaited
         awaited.addBoth(self._resume)
 
     def _resume(self, result: object) -> None:
         self.waiting = None
-        self.step()  # the coroutine reads the result (or the failure) from the Deferred it awaited
-        return None
+        self.step(result if isinstance(result, Failure) else None)
+        return None  # the result is the coroutine's now: nothing left to log as unhandled
 
     def _cancel(self, _: Deferred[Any]) -> None:
         waiting = self.waiting
