@@ -237,7 +237,7 @@ async def test_a_server_that_never_accepts_is_a_connect_timeout(couch):
             filler.setblocking(False)
             filler.connect_ex(("127.0.0.1", port))
             fillers.append(filler)
-        time.sleep(0.2)
+        await couch.sleep(0.2)
         server = couch.server(f"http://127.0.0.1:{port}", connect_timeout=0.3)
         started = time.monotonic()
         with pytest.raises(couch.module.Timeout):
