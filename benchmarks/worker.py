@@ -129,9 +129,9 @@ def _versions(client: str) -> dict:
 
     names = {
         "raw-aiohttp": ["aiohttp", "orjson"],
-        "wallaby-aio": ["wallaby-backend-couchdb", "aiohttp"],
-        "wallaby-twisted": ["wallaby-backend-couchdb", "Twisted"],
-        "wallaby-twisted-aio": ["wallaby-backend-couchdb", "Twisted"],
+        "wallaby-aio": ["wallaby-backend-couchdb", "httptools"],
+        "wallaby-twisted": ["wallaby-backend-couchdb", "httptools", "Twisted"],
+        "wallaby-twisted-aio": ["wallaby-backend-couchdb", "httptools", "Twisted"],
         "floor-aio": ["httptools", "orjson"],
         "floor-twisted": ["httptools", "orjson", "Twisted"],
         "floor-twisted-aio": ["httptools", "orjson", "Twisted"],

@@ -5,10 +5,10 @@
     wallaby.backends.couchdb
     ├── _core/   no framework, no endpoint: errors, JSON, checks, URLs, params,
     │            wire parsers, retry, TLS options, runtime protocol, auth, Http,
-    │            Stream, Follower, Client
+    │            Stream, Follower, Client; the HTTP/1.1 connection and its pool
     ├── _api/    one module per CouchDB concept, on _core's Client; Server, Database
-    ├── aio/     the asyncio flavour: its Runtime and its four classes
-    └── tx/      the Twisted flavour: its Runtime and its four classes
+    ├── aio/     the asyncio flavour: its network, its Runtime and its four classes
+    └── tx/      the Twisted flavour: its network, its Runtime and its four classes
 
 Imports inside ``if TYPE_CHECKING:`` cost nothing at run time; they are held
 to the layer rules but not to the no-circle rule (Server and Database name
