@@ -13,7 +13,8 @@ Rules kept here:
   own); if the coroutine goes on regardless, the Deferred has already failed
   with ``CancelledError`` and whatever the coroutine does later is dropped.
 - A coroutine awaits Deferreds only (what the flavour's Runtime hands out);
-  anything else raises ``TypeError`` into it.
+  anything else raises ``TypeError`` into it. The flavour's ``Waiter`` (a
+  Deferred) is woken without a callback chain: ``fire()`` calls the driver.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import contextvars
 from collections.abc import Coroutine
 from typing import Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.python.failure import Failure
+
+from ._network import Waiter
 
 __all__ = ["as_deferred"]
 
@@ -51,11 +54,18 @@ class _Run:
             if not self.result.called:
                 self.result.errback(Failure())
             return
-        if not isinstance(awaited, Deferred):
-            self.step(Failure(TypeError(f"a Twisted-flavour coroutine awaited {awaited!r}, not a Deferred")))
-            return
         self.waiting = awaited
-        awaited.addBoth(self._resume)
+        if type(awaited) is Waiter and awaited.wake is None:  # woken directly, no callback chain
+            awaited.wake = self._wake
+        elif isinstance(awaited, Deferred):
+            awaited.addBoth(self._resume)
+        else:
+            self.waiting = None
+            self.step(Failure(TypeError(f"a Twisted-flavour coroutine awaited {awaited!r}, not a Deferred")))
+
+    def _wake(self) -> None:
+        self.waiting = None
+        self.step()
 
     def _resume(self, result: object) -> None:
         self.waiting = None
@@ -63,8 +73,11 @@ class _Run:
         return None  # the result is the coroutine's now: nothing left to log as unhandled
 
     def _cancel(self, _: Deferred[Any]) -> None:
-        waiting = self.waiting
-        if waiting is not None:
+        waiting, self.waiting = self.waiting, None
+        if type(waiting) is Waiter and waiting.wake is not None:
+            waiting.wake = None
+            self.step(Failure(CancelledError()))
+        elif waiting is not None:
             waiting.cancel()
 
 

@@ -18,7 +18,7 @@ Rules kept here:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 from twisted.internet import defer, error, protocol
@@ -35,20 +35,51 @@ from ._tls import TLSPolicy, tls_failure
 __all__ = ["TwistedNetwork", "Waiter"]
 
 
-class Waiter:
-    """A one-shot signal as a Deferred (``Runtime.new_waiter``)."""
+class Waiter(defer.Deferred[None]):
+    """A one-shot signal (``Runtime.new_waiter``): a Deferred that fires with None.
 
-    __slots__ = ("_deferred",)
+    The first of the flavour's own coroutine drivers (``_coroutines.py``) to
+    await it does not add a callback: it leaves ``wake``, which ``fire()``
+    calls directly (a Deferred's callback chain costs more than the rest of
+    a request's bookkeeping). Anyone else awaiting it sees a plain Deferred.
+    """
 
-    def __init__(self) -> None:
-        self._deferred: defer.Deferred[None] = defer.Deferred()
+    fired = False
+    wake: Callable[[], None] | None = None
+    others = False  # someone added a callback: it fires as a Deferred too
 
     def fire(self) -> None:
-        if not self._deferred.called:
-            self._deferred.callback(None)
+        if self.fired:
+            return
+        self.fired = True
+        wake = self.wake
+        if wake is not None:
+            self.wake = None
+            wake()
+        if (wake is None or self.others) and not self.called:
+            self.callback(None)
 
-    def wait(self) -> defer.Deferred[None]:
-        return self._deferred
+    def wait(self) -> Waiter:
+        return self
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        while not (self.fired or self.called):
+            yield self
+
+
+def _noting_others(name: str) -> Callable[..., Any]:
+    add = getattr(defer.Deferred, name)
+
+    def noting(self: Waiter, *args: Any, **kwargs: Any) -> Any:
+        self.others = True
+        return add(self, *args, **kwargs)
+
+    noting.__name__ = name
+    return noting
+
+
+for _name in ("addCallbacks", "addCallback", "addErrback", "addBoth"):
+    setattr(Waiter, _name, _noting_others(_name))
 
 
 # Every open connection, closed before the reactor shuts down.

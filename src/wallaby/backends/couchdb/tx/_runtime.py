@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from .._core.pool import Pool
 from .._core.runtime import Timeouts
 from .._core.tls import TLSConfig
+from ._coroutines import as_deferred
 from ._network import TwistedNetwork, Waiter
 
 __all__ = ["TwistedRuntime"]
@@ -65,7 +66,7 @@ class TwistedRuntime:
         await deferLater(reactor, seconds)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], on_end: Callable[[], None]) -> _Task:
-        deferred = defer.Deferred.fromCoroutine(coro)
+        deferred = as_deferred(coro)
         task = _Task(deferred)
         deferred.addErrback(_log_failure)
         deferred.addBoth(lambda _: on_end())
