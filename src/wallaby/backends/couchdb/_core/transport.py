@@ -13,8 +13,17 @@ from typing import Protocol
 
 from .errors import NetworkError
 from .runtime import Waiter
+from .tls import tls_error
 
-__all__ = ["Network", "Receiver", "Timer", "Transport"]
+__all__ = ["Network", "Receiver", "Timer", "Transport", "failure_error"]
+
+
+def failure_error(exc: BaseException, tls_detail: str | None, method: str, url: str) -> NetworkError:
+    """The typed error for a framework's failure: a TLSError when it was the handshake (``tls_detail``)."""
+    if tls_detail is not None:
+        return tls_error(tls_detail, method, url)
+    text = str(exc)
+    return NetworkError(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, method=method, url=url)
 
 
 class Receiver(Protocol):

@@ -21,8 +21,8 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from .._core.errors import NetworkError, Timeout
-from .._core.tls import TLSConfig, tls_error
-from .._core.transport import Receiver, Transport
+from .._core.tls import TLSConfig
+from .._core.transport import Receiver, Transport, failure_error
 from ._tls import ssl_context, tls_failure
 
 __all__ = ["AioNetwork", "Waiter"]
@@ -110,11 +110,7 @@ class AioNetwork:
         return transport
 
     def failure(self, exc: BaseException, method: str, url: str) -> NetworkError:
-        detail = tls_failure(exc)
-        if detail is not None:
-            return tls_error(detail, method, url)
-        text = str(exc)
-        return NetworkError(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, method=method, url=url)
+        return failure_error(exc, tls_failure(exc), method, url)
 
     def call_later(self, seconds: float, fn: Callable[[], None]) -> asyncio.TimerHandle:
         return asyncio.get_running_loop().call_later(seconds, fn)

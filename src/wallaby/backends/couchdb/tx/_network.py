@@ -28,8 +28,8 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from .._core.errors import NetworkError, Timeout
-from .._core.tls import TLSConfig, tls_error
-from .._core.transport import Receiver, Transport
+from .._core.tls import TLSConfig
+from .._core.transport import Receiver, Transport, failure_error
 from ._tls import TLSPolicy, tls_failure
 
 __all__ = ["TwistedNetwork", "Waiter"]
@@ -196,11 +196,7 @@ class TwistedNetwork:
         return connection
 
     def failure(self, exc: BaseException, method: str, url: str) -> NetworkError:
-        detail = tls_failure(exc)
-        if detail is not None:
-            return tls_error(detail, method, url)
-        text = str(exc)
-        return NetworkError(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, method=method, url=url)
+        return failure_error(exc, tls_failure(exc), method, url)
 
     def call_later(self, seconds: float, fn: Callable[[], None]) -> Any:
         return (self._reactor or self._setup()).callLater(seconds, fn)
