@@ -283,7 +283,7 @@ class Channel:
                 if not isinstance(piece, (bytes, bytearray, memoryview)):
                     raise InvalidType(f"a request body yields bytes, not {type(piece).__name__}")
                 transport.write(conn.body_piece(bytes(piece)))
-                while self.writing_paused and not answer.done:
+                while self.writing_paused and self.alive and not answer.done:
                     waiter = self._drained = self.network.waiter()
                     await waiter.wait()
                     self._last = monotonic()
@@ -368,13 +368,15 @@ class Channel:
         timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
-        drained, self._drained = self._drained, None
-        if drained is not None:
-            drained.fire()
         answer, self.answer = self.answer, None
-        if answer is None:
-            self.conn.close()
-            return
+        if answer is not None:
+            self._lost(answer, exc)
+        self.writing_paused = False
+        drained, self._drained = self._drained, None
+        if drained is not None:  # after the answer has its end: an upload waiting here sees it
+            drained.fire()
+
+    def _lost(self, answer: Answer, exc: BaseException | None) -> None:
         try:
             events = self.conn.receive_eof()
         except WireError as cut:
