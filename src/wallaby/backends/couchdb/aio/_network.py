@@ -28,17 +28,24 @@ from ._tls import ssl_context, tls_failure
 __all__ = ["AioNetwork", "Waiter"]
 
 
-class Waiter(asyncio.Future[None]):
-    """A one-shot signal on the running loop (``Runtime.new_waiter``): a future fired with None."""
+class Waiter:
+    """A one-shot signal on the running loop (``Runtime.new_waiter``).
 
-    __slots__ = ()
+    It holds a plain future: a task awaiting exactly ``asyncio.Future`` takes
+    asyncio's fast path, which a subclass of it would not.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def fire(self) -> None:
-        if not self.done():
-            self.set_result(None)
+        if not self._future.done():
+            self._future.set_result(None)
 
     def wait(self) -> asyncio.Future[None]:
-        return self
+        return self._future
 
 
 class _Protocol(asyncio.Protocol):
