@@ -7,7 +7,11 @@ names: Twisted's default one, or the asyncio reactor. One process can hold
 only one reactor, so the README's test command runs the suite twice.
 
 The server is ``COUCHDB_URL`` when set (an Apache CouchDB 3.x, with admin
-credentials in the URL), else a PouchDB Server started on a free port.
+credentials in the URL), else a PouchDB Server started on a free port. With
+``--target=store`` (or ``WALLABY_TEST_TARGET=store``) it is the embedded
+store instead, in memory: no server at all. The store follows CouchDB, so
+``couchdb_only`` tests run on it too; ``server_only`` marks what only a
+server does (users, replication, TLS, a TCP proxy in between...).
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ REV_D = "1-dddddddddddddddddddddddddddddddd"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--target",
+        choices=("server", "store"),
+        default=os.environ.get("WALLABY_TEST_TARGET", "server"),
+        help="server: PouchDB Server, or COUCHDB_URL; store: the embedded store (memory://), no server",
+    )
     parser.addoption(
         "--reactor",
         choices=("default", "asyncio"),
@@ -70,7 +80,12 @@ class ServerInfo:
 
     @property
     def is_couchdb(self) -> bool:
-        return self.kind == "couchdb"
+        """Apache CouchDB, or the embedded store, which follows it."""
+        return self.kind in ("couchdb", "store")
+
+    @property
+    def is_store(self) -> bool:
+        return self.kind == "store"
 
 
 def _kind(url: str) -> str:
@@ -88,8 +103,14 @@ def _kind(url: str) -> str:
     return "couchdb" if "couchdb" in welcome else "pouchdb"
 
 
+STORE_URL = "memory://wallaby-tests"
+
+
 @pytest.fixture(scope="session")
-def server_info() -> Any:
+def server_info(request: pytest.FixtureRequest) -> Any:
+    if request.config.getoption("--target") == "store":
+        yield ServerInfo(STORE_URL, "store", None)
+        return
     url = os.environ.get("COUCHDB_URL")
     if url:
         yield ServerInfo(url.rstrip("/"), _kind(url), None)
@@ -108,6 +129,9 @@ def _couchdb_only(request: pytest.FixtureRequest) -> None:
         info = request.getfixturevalue("server_info")
         if not info.is_couchdb:
             pytest.skip("Apache CouchDB only: set COUCHDB_URL to run it")
+    marker = request.node.get_closest_marker("server_only")
+    if marker is not None and request.config.getoption("--target") == "store":
+        pytest.skip(f"a server's behaviour, not the embedded store's: {marker.args[0] if marker.args else ''}")
 
 
 # --- the flavours ----------------------------------------------------------------
@@ -143,6 +167,7 @@ class Couch:
         self.url = info.url
         self.info = info
         self.is_couchdb = info.is_couchdb
+        self.is_store = info.is_store
         if flavour == "asyncio":
             import wallaby.backends.couchdb.aio as module
         else:
