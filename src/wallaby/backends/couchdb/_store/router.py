@@ -30,6 +30,7 @@ from . import (  # noqa: F401 (they register their endpoints)
     partitions,
     revisions,
     server,
+    view_endpoints,
 )
 from .errors import BadRequest, IllegalDocid, NotFound
 from .extensions import DB_ENDPOINTS, DESIGN_ENDPOINTS, SERVER_ENDPOINTS

@@ -303,7 +303,9 @@ class Index:
 
     def count_before(self, conn: sqlite3.Connection, view: int, span: Span) -> int:
         where, args = span.where_before()
-        return int(conn.execute(f"SELECT count(*) FROM {self.table} WHERE view = ? AND {where}", (view, *args)).fetchone()[0])
+        return int(
+            conn.execute(f"SELECT count(*) FROM {self.table} WHERE view = ? AND {where}", (view, *args)).fetchone()[0]
+        )
 
     def size(self, conn: sqlite3.Connection) -> int:
         """Bytes of JSON the index holds (keys and values), for ``_info``'s sizes."""
@@ -465,7 +467,9 @@ class Query:
             options.descending,
             missing,
         )
-        same = options.start is not missing and type(options.start) is type(options.end) and options.start == options.end
+        same = (
+            options.start is not missing and type(options.start) is type(options.end) and options.start == options.end
+        )
         if options.keys is None and not same and self.span.is_empty():
             other = "false" if options.descending else "true"
             raise _parse_error(
