@@ -35,7 +35,7 @@ import orjson
 from .collate import sort_key
 from .js import JSError, Sandbox
 
-__all__ = ["Row", "check_reduce", "is_builtin", "reduce_rows", "ReduceError", "CHUNK"]
+__all__ = ["Row", "check_reduce", "erlang_term", "is_builtin", "reduce_rows", "ReduceError", "CHUNK"]
 
 Row = tuple[Any, str, Any]  # key, doc id, value
 CHUNK = 200  # rows per first-level JavaScript reduce call
@@ -157,16 +157,16 @@ def _sum(values: Sequence[Any]) -> Any:
 _Stats = tuple[Any, Any, Any, Any, Any]
 
 
-def _erlang(value: Any) -> str:
+def erlang_term(value: Any) -> str:
     """A JSON value as Erlang's ``~w`` prints CouchDB's term for it (for error messages)."""
     if value is None or value is True or value is False:
         return "null" if value is None else str(value).lower()
     if isinstance(value, str):
         return "<<" + ",".join(str(b) for b in value.encode()) + ">>"
     if isinstance(value, list):
-        return "[" + ",".join(_erlang(v) for v in value) + "]"
+        return "[" + ",".join(erlang_term(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{[" + ",".join("{" + _erlang(k) + "," + _erlang(v) + "}" for k, v in value.items()) + "]}"
+        return "{[" + ",".join("{" + erlang_term(k) + "," + erlang_term(v) + "}" for k, v in value.items()) + "]}"
     return orjson.dumps(value).decode()
 
 
@@ -178,9 +178,9 @@ def _unpack(props: dict[str, Any]) -> _Stats:
     out = []
     for name in ("sum", "count", "min", "max", "sumsqr"):
         if name not in props:
-            raise _stats_error(f"user _stats input missing required field {name} ({_erlang(props)})")
+            raise _stats_error(f"user _stats input missing required field {name} ({erlang_term(props)})")
         if not _is_number(props[name]):
-            raise _stats_error(f"non-numeric _stats input received for {name}: {_erlang(props[name])}")
+            raise _stats_error(f"non-numeric _stats input received for {name}: {erlang_term(props[name])}")
         out.append(props[name])
     return out[0], out[1], out[2], out[3], out[4]
 
@@ -194,7 +194,7 @@ def _initial(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         return _unpack(value)
-    raise _stats_error(f"non-numeric _stats input: {_erlang(value)}")
+    raise _stats_error(f"non-numeric _stats input: {erlang_term(value)}")
 
 
 def _stat_values(value: Any, acc: Any) -> Any:
@@ -211,7 +211,7 @@ def _stat_values(value: Any, acc: Any) -> Any:
     if isinstance(value, tuple) and isinstance(acc, tuple):
         return (value[0] + acc[0], value[1] + acc[1], min(value[2], acc[2]), max(value[3], acc[3]), value[4] + acc[4])
     raise _stats_error(
-        "The _stats function requires that map values be numbers or arrays of numbers, not '" + _erlang(value) + "'"
+        "The _stats function requires that map values be numbers or arrays of numbers, not '" + erlang_term(value) + "'"
     )
 
 

@@ -27,6 +27,7 @@ from . import (  # noqa: F401 (they register their endpoints)
     documents,
     local,
     maintenance,
+    mango,
     partitions,
     revisions,
     server,

@@ -41,6 +41,7 @@ import orjson
 from .collate import sort_key
 from .js import JSError, Sandbox, sandbox_for
 from .reduce import Row, check_reduce, reduce_rows
+from .selector import index_rows
 
 __all__ = [
     "BATCH",
@@ -94,12 +95,19 @@ class Design:
         self.names: list[str] = []
         self.maps: list[str] = []
         self.reduces: list[str | None] = []
+        self.query_maps: dict[str, dict[str, Any]] = {}  # Mango's json indexes: source -> definition
+        map_type = dict if self.language == "query" else str
         if isinstance(views, dict):
             for name, view in views.items():
-                if name == "lib" or not isinstance(view, dict) or not isinstance(view.get("map"), str):
+                if name == "lib" or not isinstance(view, dict) or not isinstance(view.get("map"), map_type):
                     continue
                 self.names.append(name)
-                self.maps.append(view["map"])
+                if map_type is dict:
+                    source = orjson.dumps(view["map"], option=orjson.OPT_SORT_KEYS).decode()
+                    self.query_maps[source] = dict(view["map"])
+                    self.maps.append(source)
+                else:
+                    self.maps.append(view["map"])
                 reduce = view.get("reduce")
                 self.reduces.append(reduce if isinstance(reduce, str) else None)
         # one index row number per distinct map (CouchDB shares a map between views that differ in reduce)
@@ -141,6 +149,7 @@ def check_design(ddoc: dict[str, Any], sandbox: Callable[[], Sandbox] | None = N
     if not isinstance(views, dict):
         raise QueryError(400, "invalid_design_doc", "`views` field must have object type")
     language = ddoc.get("language", "javascript")
+    map_type, type_name = (dict, "object") if language == "query" else (str, "string")
     for name, view in views.items():
         if name == "lib":
             continue
@@ -148,8 +157,8 @@ def check_design(ddoc: dict[str, Any], sandbox: Callable[[], Sandbox] | None = N
             raise QueryError(400, "invalid_design_doc", f"View `{name}` must be an object")
         if "map" not in view:
             raise QueryError(400, "invalid_design_doc", f"View `{name}` must contain map function")
-        if not isinstance(view["map"], str):
-            raise QueryError(400, "invalid_design_doc", f"`views.{name}.map` field must have string type")
+        if not isinstance(view["map"], map_type):
+            raise QueryError(400, "invalid_design_doc", f"`views.{name}.map` field must have {type_name} type")
         if "reduce" in view and not isinstance(view["reduce"], str):
             raise QueryError(400, "invalid_design_doc", f"`views.{name}.reduce` field must have string type")
     if language != "javascript":
@@ -270,8 +279,12 @@ class Index:
             mapped.append((seq, docid, _map_doc(docid, rev, atts, body, seq if self.design.local_seq else None)))
         if not mapped:
             return
-        keys = ["map:" + source for source in self.design.map_sources]
-        results = self.sandbox().map(keys, "[" + ",".join(doc.decode() for _, _, doc in mapped) + "]")
+        if self.design.language == "query":
+            maps = [self.design.query_maps[source] for source in self.design.map_sources]
+            results = [[index_rows(m, doc) for m in maps] for doc in (orjson.loads(raw) for _, _, raw in mapped)]
+        else:
+            keys = ["map:" + source for source in self.design.map_sources]
+            results = self.sandbox().map(keys, "[" + ",".join(doc.decode() for _, _, doc in mapped) + "]")
         rows = []
         dumps = orjson.dumps
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
