@@ -25,6 +25,7 @@ from . import (  # noqa: F401 (they register their endpoints)
     bulk,
     changes,
     documents,
+    filters,
     local,
     maintenance,
     mango,
