@@ -677,7 +677,10 @@ async def index_endpoint(request: Request, db: LocalDb, rest: list[str]) -> Repl
         if request.method == "GET" and not rest:
             designs = await _designs(request, db)
             listed = [ALL_DOCS] + [idx.to_json() for idx in indexes_of(designs)]
-            return json_reply(200, {"total_rows": len(listed), "indexes": listed})
+            skip = request.number("skip", 0) or 0
+            limit = request.number("limit")
+            page = listed[skip:] if limit is None else listed[skip : skip + limit]
+            return json_reply(200, {"total_rows": len(listed), "indexes": page})
         if request.method == "POST" and not rest:
             return await _create(request, db)
         if request.method == "DELETE" and len(rest) >= 2:

@@ -136,12 +136,13 @@ async def _fresh(request: Request, db: LocalDb, index: Index, update: str) -> No
 # --- rows out ---------------------------------------------------------------------------------------
 
 
-def _doc_json(conn: sqlite3.Connection, docid: str, rev: str | None, conflicts: bool) -> bytes:
+def _doc_json(conn: sqlite3.Connection, docid: str, rev: str | None, view_options: ViewOptions) -> bytes:
     row = read_row(conn, docid)
     if row is None:
         return b"null"
     options = ReadOptions()
-    options.conflicts = conflicts
+    options.conflicts = view_options.conflicts
+    options.attachments = view_options.attachments
     if rev is None:
         if row.deleted:
             return b"null"
@@ -165,7 +166,7 @@ def _map_row(conn: sqlite3.Connection, docid: str, k: bytes, v: bytes, options: 
             if isinstance(value.get("_id"), str):
                 target = value["_id"]
                 rev = value.get("_rev") if isinstance(value.get("_rev"), str) else None
-        row += b',"doc":' + _doc_json(conn, target, rev, options.conflicts)
+        row += b',"doc":' + _doc_json(conn, target, rev, options)
     return row + b"}"
 
 
