@@ -445,6 +445,9 @@ class Query:
         self.o = options
         self.missing = missing
         has_reduce = reduce_source is not None
+        if options.keys is not None and len(options.keys) == 1 and options.start is missing and options.end is missing:
+            options.start = options.end = options.keys[0]  # one key is key=, as couch_mrview_http reads it
+            options.keys = None
         group_level: int | str | None
         if options.group is False and options.group_level is not None and options.group_level > 0:
             raise _parse_error("Can't specify group=false and group_level>0 at the same time")
