@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from wallaby.backends.couchdb.aio import Server
 from wallaby.backends.couchdb._core.errors import CouchDBError
+from wallaby.backends.couchdb.aio import Server
 
 URL = os.environ.get("COUCHDB_URL", "")
 
@@ -54,12 +54,11 @@ class Pair:
         self.couch = Server(URL)
         self.dbs = [self.store.database(self.name), self.couch.database(self.name)]
 
-    async def __aenter__(self) -> Pair:
+    async def open(self) -> None:
         for db in self.dbs:
             await db.create()
-        return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def close(self) -> None:
         for db in self.dbs:
             try:
                 await db.destroy()
@@ -84,8 +83,12 @@ class Pair:
 
 def run(body: Callable[[Pair], Awaitable[None]]) -> None:
     async def main() -> None:
-        async with Pair() as pair:
+        pair = Pair()
+        await pair.open()
+        try:
             await body(pair)
+        finally:
+            await pair.close()
 
     asyncio.run(main())
 
