@@ -19,13 +19,14 @@ Rules kept here:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import orjson
 
 from . import blobs
 from .database import LocalDb, Txn
-from .errors import BadRequest, HttpError, method_not_allowed
+from .errors import BadRequest, HttpError, NotFound, method_not_allowed
 from .extensions import HOOKS, db_endpoint
 from .requests import Reply, Request, json_reply
 from .revtree import RevTree
@@ -67,6 +68,10 @@ def _compact_batch(txn: Txn, after: tuple[str, str]) -> tuple[str, str] | None:
     return rows[-1][0], rows[-1][1]
 
 
+def _live(conn: sqlite3.Connection, docid: str) -> bool:
+    return conn.execute("SELECT 1 FROM docs WHERE id = ? AND NOT deleted", (docid,)).fetchone() is not None
+
+
 def compact_now(db: LocalDb) -> None:
     """Compact ``db`` on this (worker) thread."""
     db.compact_running = True
@@ -90,8 +95,11 @@ async def compact(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     _json_post(request)
     runtime = request.runtime
     if rest:
+        ddoc = "_design/" + rest[0]
+        if not await db.point_read(runtime, _live, ddoc):
+            raise NotFound("missing")
         if HOOKS.compact_design is not None:
-            await runtime.to_thread(HOOKS.compact_design, db, "_design/" + rest[0])
+            await runtime.to_thread(HOOKS.compact_design, db, ddoc)
         return json_reply(202, {"ok": True})
     if not db.compact_running:
         db.compact_running = True

@@ -37,7 +37,7 @@ from . import (  # noqa: F401 (they register their endpoints)
 from .errors import BadRequest, IllegalDocid, NotFound
 from .extensions import DB_ENDPOINTS, DESIGN_ENDPOINTS, SERVER_ENDPOINTS
 from .requests import Reply, Request
-from .store import Store
+from .store import Store, check_db_name
 
 __all__ = ["dispatch"]
 
@@ -52,6 +52,8 @@ async def dispatch(store: Store, request: Request) -> Reply:
     if head.startswith("_") and head not in _SYSTEM_DBS:
         handler = SERVER_ENDPOINTS.get(head)
         if handler is None:
+            if request.method in ("PUT", "DELETE") and len(parts) == 1:
+                check_db_name(head)
             raise NotFound("Database does not exist.")
         return await handler(store, request)
     if len(parts) == 1:
