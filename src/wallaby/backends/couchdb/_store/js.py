@@ -209,8 +209,8 @@ var __compile = __entry(function(id, source, rootJson) {
   return __out(true);
 });
 
-function __isFatal(e) {
-  return e && (e.name === "InternalError" || e[0] === "fatal");
+function __isFatal(e) {  // null: QuickJS could not even make the error (out of memory)
+  return e === null || (e && (e.name === "InternalError" || e[0] === "fatal"));
 }
 
 function __out(result) {
@@ -225,7 +225,7 @@ function __entry(fn) {
     try {
       return fn.apply(null, arguments);
     } catch (e) {
-      if (e && e.name === "InternalError") throw e;
+      if (e === null || (e && e.name === "InternalError")) throw e;
       var logs = __logs, error;
       __logs = [];
       if (e && (e[0] === "error" || e[0] === "fatal")) error = [String(e[1]), String(e[2])];
