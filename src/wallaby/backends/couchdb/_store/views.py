@@ -273,19 +273,27 @@ class Index:
             sql = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?)) RETURNING view"
             for (view,) in conn.execute(sql, (ids,)).fetchall():
                 counts[view] -= 1
-        mapped: list[tuple[int, str, bytes]] = []
-        for seq, docid, rev, deleted, atts, body in changed:
-            if deleted or (docid.startswith("_design/") and not self.design.include_design):
-                continue
-            mapped.append((seq, docid, _map_doc(docid, rev, atts, body, seq if self.design.local_seq else None)))
-        if not mapped:
+        live = [
+            row for row in changed if not row[3] and (self.design.include_design or not row[1].startswith("_design/"))
+        ]
+        if not live:
             return
-        if self.design.language == "query":
+        mapped: list[tuple[int, str, bytes]]
+        if self.design.language == "query":  # Mango: the document as a dict, no JSON round trip
             maps = [self.design.query_maps[source] for source in self.design.map_sources]
-            results = [[index_rows(m, doc) for m in maps] for doc in (orjson.loads(raw) for _, _, raw in mapped)]
+            mapped = [(seq, docid, b"") for seq, docid, *_ in live]
+            results = [
+                [index_rows(m, _mango_doc(docid, rev, atts, body)) for m in maps]
+                for _, docid, rev, _, atts, body in live
+            ]
         else:
+            local_seq = self.design.local_seq
+            mapped = [
+                (seq, docid, _map_doc(docid, rev, atts, body, seq if local_seq else None))
+                for seq, docid, rev, _, atts, body in live
+            ]
             keys = ["map:" + source for source in self.design.map_sources]
-            results = self.sandbox().map(keys, "[" + ",".join(doc.decode() for _, _, doc in mapped) + "]")
+            results = self.sandbox().map(keys, (b"[" + b",".join([doc for _, _, doc in mapped]) + b"]").decode())
         rows = []
         dumps = orjson.dumps
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
@@ -342,6 +350,13 @@ def _map_doc(docid: str, rev: str, atts: bytes | None, body: bytes, local_seq: i
         parts += [b',"_attachments":', orjson.dumps(stubs)]
     parts.append(b"}")
     return b"".join(parts)
+
+
+def _mango_doc(docid: str, rev: str, atts: bytes | None, body: bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = {"_id": docid, "_rev": rev, **orjson.loads(body)}
+    if atts:
+        doc["_attachments"] = {name: {**info, "stub": True} for name, info in orjson.loads(atts).items()}
+    return doc
 
 
 def drop_unused(conn: sqlite3.Connection, used: set[str]) -> list[str]:
