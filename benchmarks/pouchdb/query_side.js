@@ -21,6 +21,10 @@ function doc(i) {
   };
 }
 
+function seconds(usage) {
+  return (usage.user + usage.system) / 1e6;
+}
+
 async function load(db) {
   for (let start = 0; start < count; start += 1000) {
     const docs = [];
@@ -34,16 +38,26 @@ async function main() {
   await load(views);
   await views.put({_id: '_design/d', views: {by_type: {map: 'function (doc) { emit(doc.type, 1); }'}}});
   let t = process.hrtime.bigint();
+  let cpu = process.cpuUsage();
   await views.query('d/by_type', {limit: 1});
   const viewBuild = Number(process.hrtime.bigint() - t) / 1e9;
+  const viewCpu = seconds(process.cpuUsage(cpu));
 
   const mango = new PouchDB(dir + '/mango');
   await load(mango);
   t = process.hrtime.bigint();
+  cpu = process.cpuUsage();
   await mango.createIndex({index: {fields: ['type']}});
   await mango.find({selector: {type: 'type3'}, limit: 1});
   const mangoBuild = Number(process.hrtime.bigint() - t) / 1e9;
-  console.log(JSON.stringify({docs: count, view_build_s: viewBuild, mango_index_and_find_s: mangoBuild}));
+  const mangoCpu = seconds(process.cpuUsage(cpu));
+  console.log(JSON.stringify({
+    docs: count,
+    view_build_s: viewBuild,
+    view_build_cpu_s: viewCpu,
+    mango_index_and_find_s: mangoBuild,
+    mango_index_and_find_cpu_s: mangoCpu,
+  }));
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });
