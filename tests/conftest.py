@@ -88,8 +88,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # this run exists for the Twisted flavour on the asyncio reactor only
         items[:] = [item for item in items if "flavour" in getattr(item, "fixturenames", ())]
     if config.getoption("--target") == "store":
-        # this run exists for what talks to a server (here the store); the rest ran already
-        items[:] = [item for item in items if {"couch", "server_info"} & set(getattr(item, "fixturenames", ()))]
+        # this run exists for what talks to a server (here the store); the rest ran already,
+        # tests/store/ (the store's own tests) included
+        def talks_to_a_server(item: pytest.Item) -> bool:
+            uses = set(getattr(item, "fixturenames", ()))
+            return bool({"couch", "server_info"} & uses) and item.path.parent.name != "store"
+
+        items[:] = [item for item in items if talks_to_a_server(item)]
         later = pytest.mark.skip(reason="needs the embedded store's query side (views, Mango, JavaScript)")
         for item in items:
             if _needs_query_side(item):

@@ -80,16 +80,21 @@ class Incoming:
 
 
 def parse_doc(obj: object) -> Incoming:
-    """A document from its JSON object, special members checked."""
-    if not isinstance(obj, dict):
+    """A document from its JSON object (which it takes over), special members checked."""
+    if type(obj) is not dict:
         raise BadRequest("Document must be a JSON object")
     doc = Incoming()
-    body = doc.body
+    doc.body = obj
+    specials = [key for key in obj if key[:1] == "_"]
+    if not specials:
+        return doc
     revisions = None
-    for key, value in obj.items():
-        if key[:1] != "_":
-            body[key] = value
-        elif key == "_id":
+    for key in specials:
+        value = obj[key]
+        if key in _KEPT:
+            continue
+        del obj[key]
+        if key == "_id":
             doc.id = validate_docid(value)
         elif key == "_rev":
             doc.rev = parse_rev(value)
@@ -99,8 +104,6 @@ def parse_doc(obj: object) -> Incoming:
             doc.attachments = value
         elif key == "_revisions" and isinstance(value, dict):
             revisions = value
-        elif key in _KEPT:
-            body[key] = value
         elif key not in _DROPPED:
             raise DocValidation(f"Bad special document member: {key}")
     if revisions is not None:

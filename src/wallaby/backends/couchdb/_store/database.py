@@ -175,22 +175,34 @@ class LocalDb:
 
     def read_here(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(conn, *args)`` on this thread, or Busy when that would mean waiting for the writer."""
+        conns = self.conns
         try:
-            with self.conns.reading(block=False) as conn:
-                if conn is None:
-                    raise Busy()
-                return fn(conn, *args)
-        except (Closed, sqlite3.ProgrammingError):
+            conn = conns.acquire_reader(False)
+        except Closed:
             raise NotFound("Database does not exist.") from None
+        if conn is None:
+            raise Busy()
+        try:
+            return fn(conn, *args)
+        except sqlite3.ProgrammingError:
+            raise NotFound("Database does not exist.") from None
+        finally:
+            conns.release_reader(conn)
 
     def read_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(conn, *args)`` on this (worker) thread with a reader connection."""
+        conns = self.conns
         try:
-            with self.conns.reading() as conn:
-                assert conn is not None
-                return fn(conn, *args)
-        except (Closed, sqlite3.ProgrammingError):
+            conn = conns.acquire_reader()
+        except Closed:
             raise NotFound("Database does not exist.") from None
+        assert conn is not None
+        try:
+            return fn(conn, *args)
+        except sqlite3.ProgrammingError:
+            raise NotFound("Database does not exist.") from None
+        finally:
+            conns.release_reader(conn)
 
     async def read(self, runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
         """``fn(conn, *args)`` on a worker thread."""

@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote
 import orjson
 
 from . import multipart, writes
-from .bodies import Incoming, parse_doc, validate_docid
+from .bodies import Incoming, parse_doc, render, validate_docid
 from .database import LocalDb, Txn
 from .errors import BadRequest, Conflict, HttpError, IllegalDocid, NotFound, method_not_allowed
 from .reads import ReadOptions, open_revs, parse_revs, read_one
@@ -78,8 +78,6 @@ def _plain_get(conn: Any, docid: str) -> tuple[str, bytes] | None:
         raise NotFound("deleted")
     if atts:
         return None
-    from .bodies import render
-
     return rev, render(docid, rev, body)
 
 

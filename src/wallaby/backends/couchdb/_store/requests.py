@@ -60,7 +60,7 @@ class Request:
         if self.parts and self.parts[-1] == "" and len(self.parts) == 1:
             self.parts = []
         self.query = _parse_query(query) if query else {}
-        self.headers = {name.lower(): value for name, value in headers.items()}
+        self.headers = headers
         self.body = body
         self.runtime = runtime
         self.url = url
@@ -68,7 +68,11 @@ class Request:
         """The partition of a ``/{db}/_partition/{p}/...`` query."""
 
     def header(self, name: str) -> str | None:
-        return self.headers.get(name)
+        """A request header by lowercase name."""
+        for key, value in self.headers.items():
+            if key.lower() == name:
+                return value
+        return None
 
     # --- the body ------------------------------------------------------------------
 

@@ -155,24 +155,30 @@ class RevTree:
         self.nodes[rev] = [None if parent is None else parent[1], deleted, seq]
 
     def merge(self, pos: int, ids: list[str], deleted: bool, seq: int) -> str:
-        """Merge the path ``ids`` (newest first, the first at ``pos``): EXISTS, NEW_LEAF or NEW_BRANCH."""
+        """Merge the path ``ids`` (newest first, the first at ``pos``): EXISTS, NEW_LEAF or NEW_BRANCH.
+
+        NEW_LEAF: the path extends a leaf (or starts the tree); NEW_BRANCH: it
+        starts a branch elsewhere, a conflict.
+        """
         nodes = self.nodes
-        leaf = (pos, ids[0])
-        was_leaf = set(self.leaves()) if leaf not in nodes else set()
-        outcome = EXISTS if leaf in nodes else None
+        if (pos, ids[0]) in nodes:
+            outcome = EXISTS
+        elif not nodes:
+            outcome = NEW_LEAF
+        else:
+            attach = next(((pos - i, rid) for i, rid in enumerate(ids) if (pos - i, rid) in nodes), None)
+            outcome = NEW_LEAF if attach is not None and self.is_leaf(attach) else NEW_BRANCH
         for i, rid in enumerate(ids):
             key = (pos - i, rid)
             parent = ids[i + 1] if i + 1 < len(ids) else None
             node = nodes.get(key)
             if node is None:
                 nodes[key] = [parent, deleted if i == 0 else False, seq]
-                if i == 0:
-                    outcome = NEW_LEAF if parent is not None and (pos - 1, parent) in was_leaf else NEW_BRANCH
             elif node[_PARENT] is None and parent is not None:
                 node[_PARENT] = parent  # a stemmed root meets its ancestry again
             else:
                 break
-        return outcome or NEW_BRANCH
+        return outcome
 
     def stem(self, limit: int) -> list[Rev]:
         """Drop what lies ``limit`` or more revisions above every leaf; return what was dropped."""

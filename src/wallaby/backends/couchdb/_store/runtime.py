@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from .._core.runtime import Runtime, Task, Waiter
 from .errors import HttpError
 from .requests import Reply, Request, error_reply
+from .router import dispatch
 from .store import Store, release_store
 
 __all__ = ["StoreResponse", "StoreRuntime"]
@@ -31,14 +32,20 @@ class StoreResponse:
 
     def __init__(self, reply: Reply) -> None:
         self.status = reply.status
-        self._headers = {name.lower(): value for name, value in reply.headers.items()}
+        self._headers = reply.headers
         self._body = reply.body
 
     def header(self, name: str) -> str | None:
-        return self._headers.get(name.lower())
+        value = self._headers.get(name)
+        if value is None:
+            lowered = name.lower()
+            for key, found in self._headers.items():
+                if key.lower() == lowered:
+                    return found
+        return value
 
     def header_values(self, name: str) -> list[str]:
-        value = self._headers.get(name.lower())
+        value = self.header(name)
         return [] if value is None else [value]
 
     async def read(self) -> bytes:
@@ -96,8 +103,6 @@ class StoreRuntime:
         body: bytes | AsyncIterable[bytes] | None,
         read_timeout: float | None,
     ) -> StoreResponse:
-        from .router import dispatch
-
         rest = url[len(self.base) :]
         path, _, query = rest.partition("?")
         request = Request(method, path, query, headers, body, self, url)

@@ -7,7 +7,7 @@ Rules kept here:
   connections that any thread borrows. Readers never wait for the writer
   and see only committed transactions.
 - A database in memory is one connection under a lock: readers and the
-  writer take turns. ``reading(block=False)`` gives None instead of waiting,
+  writer take turns. ``acquire_reader(block=False)`` gives None instead of waiting,
   so the event loop's thread never waits for it.
 - ``synchronous=NORMAL`` (WAL): a committed transaction survives the process
   being killed; a power cut may lose the last ones, never the file's
@@ -105,9 +105,21 @@ def open_connection(path: str, *, sync: str = "normal", create: bool = False) ->
 class Connections:
     """How a database's connections are shared between threads."""
 
-    def reading(self, block: bool = True) -> AbstractContextManager[sqlite3.Connection | None]:
-        """A connection to read with; None when ``block`` is false and it would mean waiting."""
+    def acquire_reader(self, block: bool = True) -> sqlite3.Connection | None:
+        """A connection to read with, until ``release_reader``; None when ``block`` is false and it would wait."""
         raise NotImplementedError
+
+    def release_reader(self, conn: sqlite3.Connection) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        conn = self.acquire_reader()
+        assert conn is not None
+        try:
+            yield conn
+        finally:
+            self.release_reader(conn)
 
     def writing(self) -> AbstractContextManager[sqlite3.Connection]:
         """The writer connection, for this thread alone until the block ends."""
@@ -126,26 +138,23 @@ class FileConnections(Connections):
         self._writer = writer
         self._write_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
-        self._all: list[sqlite3.Connection] = []
         self._closed = False
 
-    @contextmanager
-    def reading(self, block: bool = True) -> Iterator[sqlite3.Connection | None]:
+    def acquire_reader(self, block: bool = True) -> sqlite3.Connection | None:
         if self._closed:
             raise Closed()
         try:
-            conn = self._idle.pop()
+            return self._idle.pop()
         except IndexError:
             conn = open_connection(self._path, sync=self._sync)
             conn.execute("PRAGMA query_only=1")
-            self._all.append(conn)
-        try:
-            yield conn
-        finally:
-            if self._closed:
-                conn.close()
-            else:
-                self._idle.append(conn)
+            return conn
+
+    def release_reader(self, conn: sqlite3.Connection) -> None:
+        if self._closed:
+            conn.close()
+        else:
+            self._idle.append(conn)
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
@@ -158,9 +167,9 @@ class FileConnections(Connections):
         with self._write_lock:
             self._closed = True
             self._writer.close()
-        for conn in self._idle:
+        idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
-        self._idle.clear()
 
 
 class MemoryConnections(Connections):
@@ -171,17 +180,16 @@ class MemoryConnections(Connections):
         self._lock = threading.RLock()
         self._closed = False
 
-    @contextmanager
-    def reading(self, block: bool = True) -> Iterator[sqlite3.Connection | None]:
+    def acquire_reader(self, block: bool = True) -> sqlite3.Connection | None:
         if not self._lock.acquire(blocking=block):
-            yield None
-            return
-        try:
-            if self._closed:
-                raise Closed()
-            yield self._conn
-        finally:
+            return None
+        if self._closed:
             self._lock.release()
+            raise Closed()
+        return self._conn
+
+    def release_reader(self, conn: sqlite3.Connection) -> None:
+        self._lock.release()
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:

@@ -115,7 +115,6 @@ class Store:
         self._dbs: dict[str, LocalDb] = {}
         self._lock = threading.RLock()
         self._dir_lock: _DirectoryLock | None = None
-        self._lock_error: HttpError | None = None
         self.extensions: dict[str, Any] = {}
 
     def __repr__(self) -> str:
