@@ -283,8 +283,13 @@ class _Writer:
         self.states.update(load_states(self.conn, [docid]))
 
     def simple(self, doc: Incoming) -> bool:
-        """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate."""
-        return doc.id not in self.states and not doc.attachments and self.checker() is None
+        """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate or check."""
+        return (
+            doc.id not in self.states
+            and not doc.attachments
+            and not (doc.id or "").startswith("_design/")
+            and self.checker() is None
+        )
 
     def create(self, doc: Incoming) -> dict[str, Any]:
         """A new document's first revision (the quick way of ``edit``)."""
