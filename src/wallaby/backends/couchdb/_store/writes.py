@@ -238,6 +238,11 @@ def _old_doc(conn: sqlite3.Connection, state: DocState | None, rev: Rev | None) 
     )
 
 
+def _check_design(docid: str, doc: Incoming) -> None:
+    if docid.startswith("_design/") and not doc.deleted and HOOKS.design_check is not None:
+        HOOKS.design_check(doc.body)
+
+
 class _Writer:
     """The documents of one transaction, written in order."""
 
@@ -278,8 +283,13 @@ class _Writer:
         self.states.update(load_states(self.conn, [docid]))
 
     def simple(self, doc: Incoming) -> bool:
-        """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate."""
-        return doc.id not in self.states and not doc.attachments and self.checker() is None
+        """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate or check."""
+        return (
+            doc.id not in self.states
+            and not doc.attachments
+            and not (doc.id or "").startswith("_design/")
+            and self.checker() is None
+        )
 
     def create(self, doc: Incoming) -> dict[str, Any]:
         """A new document's first revision (the quick way of ``edit``)."""
@@ -362,6 +372,7 @@ class _Writer:
         if rev in tree:
             raise Conflict()
         tree.add(rev, parent, doc.deleted, 0)
+        _check_design(docid, doc)
         checker = self.checker()
         if checker is not None:
             checker(
@@ -391,6 +402,7 @@ class _Writer:
         ancestors = [r for r in tree.path(rev)[1:] if state is not None and r in state.tree]
         atts = _resolve_attachments(self.conn, doc, docid, pos, ancestors, state, self.uploads.get(docid))
         _precompute_inline_digests(atts)
+        _check_design(docid, doc)
         checker = self.checker()
         if checker is not None:
             old = next((r for r in ancestors), None)
