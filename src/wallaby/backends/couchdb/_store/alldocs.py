@@ -28,11 +28,11 @@ from typing import Any
 import orjson
 
 from .database import LocalDb
-from .errors import BadRequest, method_not_allowed
+from .errors import BadRequest, NotFound, method_not_allowed
 from .extensions import db_endpoint
 from .reads import DocRow, ReadOptions, render_revision
-from .requests import JSON_HEADERS, Reply, Request
-from .viewopts import MISSING, ViewOptions
+from .requests import JSON_HEADERS, Reply, Request, collect, json_reply
+from .viewopts import MISSING, ViewOptions, each_query
 
 __all__ = ["all_docs", "design_docs", "local_docs", "rows_reply"]
 
@@ -200,11 +200,18 @@ def rows_reply(head: dict[str, Any], rows: AsyncIterator[list[bytes]], tail: dic
 
 
 async def _query(
-    request: Request, db: LocalDb, design: bool, floor: str | None = None, ceiling: str | None = None
+    request: Request,
+    db: LocalDb,
+    design: bool,
+    floor: str | None = None,
+    ceiling: str | None = None,
+    keys: list[Any] | None = None,
 ) -> Reply:
     if request.method not in ("GET", "HEAD", "POST"):
         raise method_not_allowed("GET,HEAD,POST")
     options = await ViewOptions.of(request)
+    if keys is not None:
+        options.keys = keys
     if options.reduce:
         raise BadRequest("Reduce is invalid for map-only views.", error="query_parse_error")
     if options.group or options.group_level is not None:
@@ -262,11 +269,25 @@ async def _query(
 
 @db_endpoint("_all_docs")
 async def all_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
-    """``GET|POST /{db}/_all_docs``."""
+    """``GET|POST /{db}/_all_docs``, ``POST /{db}/_all_docs/queries``."""
+    if rest == ["queries"]:
+        if request.method != "POST":
+            raise method_not_allowed("POST")
+        results = []
+        for sub, keys in each_query(request, await request.json_object()):
+            reply = await _all_docs(sub, db, keys)
+            results.append(orjson.loads(await collect(reply)))
+        return json_reply(200, {"results": results})
+    if rest:
+        raise NotFound("missing")
+    return await _all_docs(request, db)
+
+
+async def _all_docs(request: Request, db: LocalDb, keys: list[Any] | None = None) -> Reply:
     if request.partition is not None:
         prefix = request.partition + ":"
-        return await _query(request, db, False, prefix, prefix[:-1] + ";")
-    return await _query(request, db, False)
+        return await _query(request, db, False, prefix, prefix[:-1] + ";", keys)
+    return await _query(request, db, False, keys=keys)
 
 
 @db_endpoint("_design_docs")
