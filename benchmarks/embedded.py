@@ -10,7 +10,9 @@ each engine on a fresh directory, timed the same way:
 - ``get``: 10,000 random documents one at a time, each awaited before the next;
 - ``all_docs``: ``_all_docs?include_docs=true`` in one call;
 - ``changes`` and ``changes_docs``: the changes since 0, without and with the
-  documents (the store: ``follow(feed="normal")``, a page of 1,000 per request).
+  documents (the store: ``follow(feed="normal")``, a page of 1,000 per request);
+- a point read from SQLite on the loop's thread and through a worker thread
+  (the store reads one document on the loop: this says why).
 
 PouchDB 9 (leveldb) runs under Node from ``benchmarks/pouchdb`` (``npm ci``
 there on first use); raw sqlite3 is the floor: one table (id, JSON), the
@@ -142,7 +144,37 @@ async def store(url: str, count: int) -> dict[str, Any]:
         await _timed(result, "all_docs", all_docs)
         await _timed(result, "changes", lambda: changes(False))
         await _timed(result, "changes_docs", lambda: changes(True))
+        result.update(await point_reads(server, ids))
     return result
+
+
+def _point(conn: sqlite3.Connection, docid: str) -> Any:
+    return conn.execute("SELECT rev, deleted, atts, body FROM docs WHERE id = ?", (docid,)).fetchone()
+
+
+async def point_reads(server: Any, ids: list[str]) -> dict[str, float]:
+    """Microseconds of one document read from SQLite on the loop's thread, and through a worker thread:
+    why the store reads one document on the loop (docs/guides/embedded.md)."""
+    runtime = server._client.runtime  # the StoreRuntime, from outside the public API: a measurement
+    local = runtime.store.get("bulk")
+    wall = time.perf_counter()
+    for docid in ids:
+        local.read_here(_point, docid)
+    here = time.perf_counter() - wall
+    wall = time.perf_counter()
+    for docid in ids:
+        await local.read(runtime, _point, docid)
+    thread = time.perf_counter() - wall
+    return {"point_read_loop_us": here / len(ids) * 1e6, "point_read_thread_us": thread / len(ids) * 1e6}
+
+
+async def idle_loop_wait(seconds: float) -> float:
+    """The longest wait of an idle event loop over ``seconds`` (ms): what the machine alone costs."""
+    ticker = Ticker()
+    ticker.start()
+    await asyncio.sleep(seconds)
+    ticker.stop()
+    return ticker.longest
 
 
 def raw_sqlite(directory: str, count: int) -> dict[str, Any]:
@@ -255,6 +287,7 @@ def one_round(count: int, with_pouchdb: bool) -> dict[str, Any]:
         try:
             if name == "store-file":
                 found[name] = asyncio.run(store(Path(directory).as_uri(), count))
+                found[name]["idle_loop_wait_ms"] = asyncio.run(idle_loop_wait(found[name]["bulk_docs_s"]))
             elif name == "store-memory":
                 found[name] = asyncio.run(store(f"memory://bench-{os.path.basename(directory)}", count))
             elif name == "sqlite3":
@@ -294,9 +327,21 @@ def report(rounds: list[dict[str, Any]], count: int, growth: int | None) -> str:
         target = f"≥ {TARGETS[op]}x" if op in TARGETS else ""
         lines.append(f"| {op} | {' | '.join(cells)} | {ratio} | {target} |")
     lag = _median(rounds, "store-file", "longest_loop_wait_ms")
+    idle = _median(rounds, "store-file", "idle_loop_wait_ms")
     lines.append("")
-    if lag is not None:
-        lines.append(f"Longest event-loop wait during the store's bulk load (file): {lag:.0f} ms.")
+    if lag is not None and idle is not None:
+        lines.append(
+            f"Longest event-loop wait during the store's bulk load (file): {lag:.0f} ms "
+            f"(an idle loop, as long, on the same machine: {idle:.0f} ms)."
+        )
+    here, thread = (
+        _median(rounds, "store-file", "point_read_loop_us"),
+        _median(rounds, "store-file", "point_read_thread_us"),
+    )
+    if here is not None and thread is not None:
+        lines.append(
+            f"One document read from SQLite: {here:.1f} µs on the loop, {thread:.1f} µs through a worker thread."
+        )
     if growth is not None:
         lines.append(f"Peak memory growth streaming the attachment in and out: {growth / 2**20:.1f} MiB.")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ import orjson
 from . import blobs, writes
 from .bodies import Incoming, validate_docid
 from .database import LocalDb, Txn
-from .documents import check_partition
+from .documents import check_partition, requested_rev
 from .errors import BadRequest, Conflict, HttpError, NotFound, method_not_allowed
 from .reads import read_revision, read_row
 from .requests import Reply, Request, json_reply
@@ -177,20 +177,12 @@ def _delete_write(txn: Txn, docid: str, rev: Rev | None, name: str) -> dict[str,
     return writes.write_one(txn, doc, True)
 
 
-def _rev(request: Request) -> Rev | None:
-    given = request.query.get("rev")
-    if given is None:
-        match = request.header("if-match")
-        given = match.strip('"') if match else None
-    return None if given is None else parse_rev(given)
-
-
 async def _put(request: Request, db: LocalDb, docid: str, name: str) -> Reply:
     validate_docid(docid)
     check_partition(db, docid)
     if name.startswith("_"):
         raise BadRequest("Attachment name can't start with '_'")
-    rev = _rev(request)
+    rev = requested_rev(request)
     content_type = request.header("content-type") or "application/octet-stream"
     receiver = Receiver(db, request.runtime, content_type)
     try:
@@ -209,7 +201,7 @@ async def _put(request: Request, db: LocalDb, docid: str, name: str) -> Reply:
 
 
 async def _delete(request: Request, db: LocalDb, docid: str, name: str) -> Reply:
-    rev = _rev(request)
+    rev = requested_rev(request)
     if rev is None:
         raise Conflict()
     result = await db.write(request.runtime, _delete_write, docid, rev, name)
