@@ -41,6 +41,7 @@ _BATCH = 1000
 
 def _prepare(raw_docs: list[Any], new_edits: bool, db: LocalDb) -> list[Incoming]:
     docs = []
+    partitioned = db.partitioned
     for raw in raw_docs:
         doc = parse_doc(raw)
         if doc.id is None:
@@ -49,7 +50,8 @@ def _prepare(raw_docs: list[Any], new_edits: bool, db: LocalDb) -> list[Incoming
             doc.id = uuid.uuid4().hex
         if not new_edits and doc.rev is None:
             raise BadRequest("When `new_edits: false`, the document needs `_rev` or `_revisions` specified")
-        check_partition(db, doc.id)
+        if partitioned:
+            check_partition(db, doc.id)
         doc.encode()
         docs.append(doc)
     return docs

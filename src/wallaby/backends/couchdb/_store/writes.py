@@ -255,6 +255,7 @@ class _Writer:
         self.limit = self.db.revs_limit
         self._checker: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None
         self._checker_made = False
+        self._plain: bool | None = None  # no validate_doc_update to run
         self.fresh: set[str] = set()  # new documents whose rows wait in _inserts
         self._inserts: list[tuple[Any, ...]] = []
         self._live = 0
@@ -284,11 +285,13 @@ class _Writer:
 
     def simple(self, doc: Incoming) -> bool:
         """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate or check."""
+        if self._plain is None:
+            self._plain = self.checker() is None
         return (
-            doc.id not in self.states
+            self._plain
+            and doc.id not in self.states
             and not doc.attachments
             and not (doc.id or "").startswith("_design/")
-            and self.checker() is None
         )
 
     def create(self, doc: Incoming) -> dict[str, Any]:
