@@ -225,3 +225,11 @@ async def test_a_feed_whose_database_is_deleted_ends_with_not_found(couch):
     await db.destroy()
     with pytest.raises(couch.module.NotFound):
         await running
+
+
+async def test_a_doc_ids_filter_of_many_ids(couch):
+    db = await store_db(couch)
+    await db.bulk_docs([{"_id": f"d{n:04}"} for n in range(1500)])
+    wanted = [f"d{n:04}" for n in range(0, 1500, 2)] + ["nobody"]
+    found = [change["id"] async for change in db.follow(since=0, feed="normal", doc_ids=wanted)]
+    assert found == wanted[:-1]

@@ -47,6 +47,7 @@ from .revtree import RevTree
 __all__ = ["ChangesQuery", "changes"]
 
 _PAGE = 1000
+_IN_LIMIT = 500  # doc_ids given to SQLite as parameters, up to this many
 _DEFAULT_TIMEOUT_MS = 60_000
 
 
@@ -55,9 +56,8 @@ def parse_since(value: str | None, db: LocalDb) -> int:
         return 0
     if value == "now":
         return db.update_seq
-    text = value.partition("-")[0] if value.count("-") == 1 and value.partition("-")[2] == "" else value
     try:
-        since = int(text)
+        since = int(value)
     except ValueError:
         raise BadRequest("Malformed sequence supplied in 'since' parameter.") from None
     if since < 0:
@@ -112,9 +112,13 @@ class ChangesQuery:
         args: list[Any] = [since]
         if self.descending and since == 0:
             where, args = "1", []
+        wanted: set[str] | None = None
         if self.doc_ids is not None:
-            where += f" AND id IN ({','.join('?' * len(self.doc_ids))})"
-            args.extend(self.doc_ids)
+            if len(self.doc_ids) <= _IN_LIMIT:
+                where += f" AND id IN ({','.join('?' * len(self.doc_ids))})"
+                args.extend(self.doc_ids)
+            else:  # more than SQLite takes as parameters: filtered here
+                wanted = set(self.doc_ids)
         elif self.design_only:
             where += " AND id >= '_design/' AND id < '_design0'"
         scan = limit if self.filter is None else max(limit, _PAGE)
@@ -122,6 +126,11 @@ class ChangesQuery:
             f"SELECT {columns} FROM docs WHERE {where} ORDER BY seq {order} LIMIT ?", (*args, scan)
         ).fetchall()
         reached_end = len(found) < scan
+        if wanted is not None:
+            last_scanned = found[-1][0] if found else since
+            found = [row for row in found if row[1] in wanted]
+            rows = [self._row(conn, *row) for row in found]
+            return rows, last_scanned, reached_end
         if self.filter is not None:
             return self._filtered(conn, found, limit, since, reached_end)
         rows = [self._row(conn, *row) for row in found]
