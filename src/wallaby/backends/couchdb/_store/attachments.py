@@ -29,7 +29,7 @@ from .bodies import Incoming, validate_docid
 from .database import LocalDb, Txn
 from .documents import check_partition, requested_rev
 from .errors import BadRequest, Conflict, HttpError, NotFound, method_not_allowed
-from .reads import read_revision, read_row
+from .reads import find_revision, read_revision, read_row
 from .requests import Reply, Request, json_reply
 from .revs import Rev, parse_rev
 from .uploads import Receiver, discard
@@ -56,18 +56,7 @@ async def attachment(request: Request, db: LocalDb, docid: str, name: str) -> Re
 
 
 def _find(conn: Any, docid: str, rev: Rev | None, name: str) -> tuple[dict[str, Any], int]:
-    doc = read_row(conn, docid)
-    if doc is None:
-        raise NotFound("missing")
-    if rev is None:
-        if doc.deleted:
-            raise NotFound("deleted")
-        atts = doc.atts
-    else:
-        stored = read_revision(conn, doc, rev) if rev in doc.tree else None
-        if stored is None:
-            raise NotFound("missing")
-        atts = stored[1]
+    _, _, (_, atts, _) = find_revision(conn, docid, rev)
     info = (orjson.loads(atts) if atts else {}).get(name)
     if info is None:
         raise NotFound("Document is missing attachment")

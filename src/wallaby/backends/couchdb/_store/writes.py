@@ -307,14 +307,7 @@ class _Writer:
         rid = digest.hexdigest()
         seq = self.txn.next_seq()
         flag = 1 if deleted else 0
-        tree = b'[[1,"%s",null,%d,%d]]' % (rid.encode(), flag, seq)
-        self._inserts.append((seq, docid, "1-" + rid, flag, tree, None, body))
-        self.fresh.add(docid)
-        if deleted:
-            self._dead += 1
-        else:
-            self._live += 1
-        self._external += len(body)
+        self._queue(seq, docid, "1-" + rid, flag, b'[[1,"%s",null,%d,%d]]' % (rid.encode(), flag, seq), body)
         return {"ok": True, "id": docid, "rev": "1-" + rid}
 
     def plant(self, doc: Incoming) -> None:
@@ -330,8 +323,11 @@ class _Writer:
         deleted = 1 if doc.deleted else 0
         nodes = [[pos - i, rid, ids[i + 1] if i + 1 < len(ids) else None, 0, seq] for i, rid in enumerate(ids)]
         nodes[0][3] = deleted
-        body = doc.data
-        self._inserts.append((seq, docid, f"{pos}-{ids[0]}", deleted, orjson.dumps(nodes), None, body))
+        self._queue(seq, docid, f"{pos}-{ids[0]}", deleted, orjson.dumps(nodes), doc.data)
+
+    def _queue(self, seq: int, docid: str, rev: str, deleted: int, tree: bytes, body: bytes) -> None:
+        """A new document's row, written by the next ``flush``."""
+        self._inserts.append((seq, docid, rev, deleted, tree, None, body))
         self.fresh.add(docid)
         if deleted:
             self._dead += 1
