@@ -70,8 +70,6 @@ STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {
     "test_design.py": ("test_show_", "test_list_view_", "test_update_"),
     # partitioned views and Mango in one partition
     "test_partitions.py": ("test_a_partitioned_view_", "test_a_global_view_", "test_find_and_explain_"),
-    # att_encoding_info on rows; _all_docs/queries (the engine's _all_docs)
-    "test_view_options.py": ("test_att_encoding_info_", "test_view_queries_of_a_reduce_view_and_of_all_docs"),
 }
 
 

@@ -117,6 +117,7 @@ async def test_attachments_inline_with_include_docs(couch):
 
 
 @pytest.mark.couchdb_only
+@pytest.mark.server_only("CouchDB gzips text attachments it stores; the embedded store keeps them as sent")
 async def test_att_encoding_info_tells_how_an_attachment_is_stored(couch):
     db = await view_db(couch)  # PouchDB Server stores nothing compressed
     await db.put_attachment(await db.get("v2"), "a.txt", b"hello view " * 100, content_type="text/plain")

@@ -28,13 +28,13 @@ import orjson
 
 from .alldocs import rows_reply
 from .database import LocalDb
-from .errors import BadRequest, HttpError, NotFound, method_not_allowed
+from .errors import HttpError, NotFound, method_not_allowed
 from .extensions import HOOKS, design_endpoint
 from .js import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, JSError, Sandbox, sandbox_for
 from .reads import ReadOptions, read_revision, read_row, render_revision
-from .requests import Reply, Request, json_reply
+from .requests import Reply, Request, collect, json_reply
 from .revs import parse_rev
-from .viewopts import MISSING, ViewOptions
+from .viewopts import MISSING, ViewOptions, each_query
 from .views import (
     PAGE,
     Design,
@@ -314,43 +314,15 @@ async def view(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> 
     return await _one_query(request, db, design, rest[0], options)
 
 
-def _as_query_string(query: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in query.items():
-        if isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        elif isinstance(value, str) and name not in ("key", "keys", "startkey", "start_key", "endkey", "end_key"):
-            out[name] = value
-        else:
-            out[name] = orjson.dumps(value).decode()
-    return out
-
-
 async def _queries(request: Request, db: LocalDb, design: Design, name: str, body: dict[str, Any]) -> Reply:
-    queries = body.get("queries")
-    if not isinstance(queries, list):
-        raise BadRequest("Query must include a 'queries' object")
     results = []
-    for item in queries:
-        if not isinstance(item, dict):
-            raise BadRequest("Each query must be a JSON object")
-        sub = Request("GET", "/", "", {}, None, request.runtime, request.url)
-        sub.query = _as_query_string({k: v for k, v in item.items() if k != "keys"})
+    for sub, keys in each_query(request, body):
         options = await ViewOptions.of(sub)
-        if "keys" in item:
-            if not isinstance(item["keys"], list):
-                raise BadRequest("`keys` member must be an array.")
-            options.keys = item["keys"]
+        if keys is not None:
+            options.keys = keys
         reply = await _one_query(request, db, design, name, options)
-        results.append(orjson.loads(await _collect(reply)))
+        results.append(orjson.loads(await collect(reply)))
     return json_reply(200, {"results": results})
-
-
-async def _collect(reply: Reply) -> bytes:
-    body = reply.body
-    if isinstance(body, bytes):
-        return body
-    return b"".join([chunk async for chunk in body])
 
 
 @design_endpoint("_info")

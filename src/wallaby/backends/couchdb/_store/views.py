@@ -340,7 +340,7 @@ class Index:
 
 def _map_doc(docid: str, rev: str, atts: bytes | None, body: bytes, local_seq: int | None) -> bytes:
     """The document a map function sees: ``_id``, ``_rev``, its members, ``_attachments`` stubs."""
-    parts = [b'{"_id":', orjson.dumps(docid), b',"_rev":"', rev.encode(), b'"']
+    parts = [b'{"_id":', orjson.dumps(docid), b',"_rev":', orjson.dumps(rev)]
     if len(body) > 2:
         parts += [b",", body[1:-1]]
     if local_seq is not None:

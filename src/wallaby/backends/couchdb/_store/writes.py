@@ -395,6 +395,8 @@ class _Writer:
         tree = state.tree.copy() if state is not None else RevTree()
         rev = (pos, ids[0])
         if tree.merge(pos, ids, doc.deleted, 0) == EXISTS:
+            assert state is not None
+            self._fill(doc, state, tree, rev)
             return None
         body = doc.data or doc.encode()
         ancestors = [r for r in tree.path(rev)[1:] if state is not None and r in state.tree]
@@ -410,6 +412,41 @@ class _Writer:
             )
         self._apply(docid, state, tree, rev, doc.deleted, body, atts, atts.encode())
         return None
+
+    def _fill(self, doc: Incoming, state: DocState, tree: RevTree, rev: Rev) -> None:
+        """A replicated revision the tree has: store its body if it had none, and any ancestry it adds.
+
+        CouchDB takes both as a change of the document (a new seq); the same
+        revision sent again changes nothing.
+        """
+        docid = state.id
+        conn = self.conn
+        text = format_rev(rev)
+        has_body = (
+            rev == state.rev
+            or conn.execute("SELECT 1 FROM revs WHERE id = ? AND rev = ?", (docid, text)).fetchone() is not None
+        )
+        if has_body and tree.nodes == state.tree.nodes:
+            return
+        seq = self.txn.next_seq()
+        if not has_body:
+            ancestors = [r for r in tree.path(rev)[1:] if r in state.tree]
+            atts = _resolve_attachments(conn, doc, docid, rev[0], ancestors, state, self.uploads.get(docid))
+            _precompute_inline_digests(atts)
+            for _, raw in atts.inline:
+                blobs.store_bytes(conn, raw)
+            if atts.stubs and not blobs.add_refs(conn, atts.stubs):
+                raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
+            for upload in atts.uploads:
+                blobs.adopt(conn, upload.num, upload.digest, upload.length)
+            conn.execute(
+                "INSERT INTO revs(id, rev, deleted, atts, body) VALUES (?, ?, ?, ?, ?)",
+                (docid, text, doc.deleted, atts.encode(), doc.data or doc.encode()),
+            )
+            tree.nodes[rev][1] = doc.deleted
+            tree.nodes[rev][2] = seq
+        conn.execute("UPDATE docs SET seq = ?, tree = ? WHERE seq = ?", (seq, tree.encode(), state.seq))
+        state.seq, state.tree = seq, tree
 
     # --- storing a new revision ---------------------------------------------------------
 
