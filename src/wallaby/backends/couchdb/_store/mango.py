@@ -577,8 +577,6 @@ async def find(request: Request, db: LocalDb, rest: list[str]) -> Reply:
         answer = await db.read(request.runtime, _run, find_request, plan_, index, view)
     except MangoError as exc:
         raise _http(exc) from None
-    if plan_.index is None and plan_.sort and plan_.sort[0][0] == "_id":
-        pass
     if warning:
         answer["warning"] = warning
     return json_reply(200, answer)
