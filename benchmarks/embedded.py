@@ -39,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -49,51 +48,18 @@ import orjson
 
 from wallaby.backends.couchdb.aio import Server
 
+sys.path.insert(0, str(Path(__file__).parent))
+from sample_docs import Ticker, doc  # noqa: E402
+
 HERE = Path(__file__).parent
 OPERATIONS = ("bulk_docs", "new_edits_false", "get", "all_docs", "changes", "changes_docs")
 TARGETS = {"bulk_docs": 2.0, "new_edits_false": 1.5, "get": 3.0, "all_docs": 3.5, "changes": 7.0}
 GETS = 10_000
 
 
-def doc(i: int) -> dict[str, Any]:
-    return {
-        "_id": f"doc{i:07d}",
-        "type": f"type{i % 10}",
-        "n": i,
-        "name": f"name-{i}-abcdefghij",
-        "email": f"user{i}@example.com",
-        "tags": [f"t{i % 7}", f"t{i % 11}"],
-        "nested": {"a": i % 100, "b": f"x{i % 13}"},
-        "flag": i % 2 == 0,
-    }
-
-
 def random_ids(count: int) -> list[str]:
     chooser = random.Random(12345)
     return [doc(chooser.randrange(count))["_id"] for _ in range(min(GETS, count))]
-
-
-class Ticker:
-    """The longest gap between ticks of the event loop while it runs (ms)."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            self.longest = max(self.longest, (now - last - 0.005) * 1000)
-            last = now
-
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-
-    def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
 
 
 async def _timed(result: dict[str, Any], name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -234,45 +200,10 @@ def pouchdb(directory: str, count: int) -> dict[str, Any] | None:
     return result
 
 
-ATTACHMENT = textwrap.dedent(
-    """
-    import asyncio, sys
-    from wallaby.backends.couchdb.aio import Server
-
-    SIZE, CHUNK = int(sys.argv[2]), 64 * 1024
-
-    def peak():
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
-
-    async def data():
-        block = bytes(range(256)) * (CHUNK // 256)
-        for _ in range(SIZE // CHUNK):
-            yield block
-
-    async def main(url):
-        async with Server(url) as server:
-            db = await server.create("big")
-            await db.put_attachment({"_id": "warm"}, "w", b"w" * 1_000_000)
-            await db.get_attachment("warm", "w")
-            before = peak()
-            doc = {"_id": "big"}
-            await db.put_attachment(doc, "data.bin", data(), length=SIZE)
-            seen = 0
-            async for chunk in db.stream_attachment(doc, "data.bin"):
-                seen += len(chunk)
-            assert seen == SIZE
-            print(peak() - before)
-
-    asyncio.run(main(sys.argv[1]))
-    """
-)
-
-
 def attachment_growth(directory: str, megabytes: int) -> int:
     """Peak memory growth (bytes) of a process streaming an attachment into a file store and out."""
     out = subprocess.run(
-        [sys.executable, "-c", ATTACHMENT, Path(directory).as_uri(), str(megabytes * 1024 * 1024)],
+        [sys.executable, str(HERE / "attachment_memory.py"), Path(directory).as_uri(), str(megabytes * 1024 * 1024)],
         check=True,
         capture_output=True,
         text=True,
