@@ -120,6 +120,15 @@ class _Attachments:
     def encode(self) -> bytes | None:
         return orjson.dumps(self.stored) if self.stored else None
 
+    def store(self, conn: sqlite3.Connection, docid: str) -> None:
+        """Store the new data and count one more reference to everything the revision names."""
+        for _, raw in self.inline:
+            blobs.store_bytes(conn, raw)
+        if self.stubs and not blobs.add_refs(conn, self.stubs):
+            raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
+        for upload in self.uploads:
+            blobs.adopt(conn, upload.num, upload.digest, upload.length)
+
 
 def _stored_atts(conn: sqlite3.Connection, state: DocState | None, rev: Rev) -> dict[str, Any] | None:
     """The attachments of a stored revision body, or None when its body is not stored."""
@@ -432,12 +441,7 @@ class _Writer:
             ancestors = [r for r in tree.path(rev)[1:] if r in state.tree]
             atts = _resolve_attachments(conn, doc, docid, rev[0], ancestors, state, self.uploads.get(docid))
             _precompute_inline_digests(atts)
-            for _, raw in atts.inline:
-                blobs.store_bytes(conn, raw)
-            if atts.stubs and not blobs.add_refs(conn, atts.stubs):
-                raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
-            for upload in atts.uploads:
-                blobs.adopt(conn, upload.num, upload.digest, upload.length)
+            atts.store(conn, docid)
             conn.execute(
                 "INSERT INTO revs(id, rev, deleted, atts, body) VALUES (?, ?, ?, ?, ?)",
                 (docid, text, doc.deleted, atts.encode(), doc.data or doc.encode()),
@@ -464,12 +468,7 @@ class _Writer:
         txn = self.txn
         seq = txn.next_seq()
         tree.nodes[rev][2] = seq
-        for _, raw in atts.inline:
-            blobs.store_bytes(conn, raw)
-        if atts.stubs and not blobs.add_refs(conn, atts.stubs):
-            raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
-        for upload in atts.uploads:
-            blobs.adopt(conn, upload.num, upload.digest, upload.length)
+        atts.store(conn, docid)
         for old in tree.stem(self.limit):
             if state is not None and old != state.rev:
                 self._drop_body(docid, old)
