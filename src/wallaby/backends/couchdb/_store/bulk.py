@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from .._core.json import JSONDecodeError, loads
 from . import writes
 from .bodies import Incoming, parse_doc
 from .database import LocalDb
@@ -67,8 +68,8 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
 
     def parse() -> tuple[list[Incoming], bool, bool]:
         try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            body = loads(raw)
+        except JSONDecodeError:
             raise BadRequest("invalid UTF-8 JSON") from None
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")
