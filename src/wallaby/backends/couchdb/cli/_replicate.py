@@ -1,0 +1,5 @@
+"""``replicate``: copy one database into another (the client-side replicator, once it lands)."""
+
+from __future__ import annotations
+
+COMMANDS: list[object] = []
