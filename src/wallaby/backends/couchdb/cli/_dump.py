@@ -56,7 +56,7 @@ CHECKPOINT = "_local/wallaby-couchdb-load"
 def last_seq_line(path: str) -> tuple[Any, int, int, dict[str, Any]]:
     """The last ``seq`` in a dump file, the byte offset just after its line, the docs before it, and the header."""
     seq: Any = None
-    offset = docs = 0
+    offset = docs = docs_at_seq = 0
     header: dict[str, Any] = {}
     position = 0
     with open(path, "rb") as file:
@@ -70,12 +70,12 @@ def last_seq_line(path: str) -> tuple[Any, int, int, dict[str, Any]]:
             elif "doc" in record:
                 docs += 1
             elif "seq" in record:
-                seq, offset = record["seq"], position
+                seq, offset, docs_at_seq = record["seq"], position, docs
             elif "end" in record:
                 fail(f"{path} holds a complete dump already", EXIT_USAGE)
     if not header.get("dump"):
         fail(f"{path} is not a dump made by wallaby-couchdb", EXIT_USAGE)
-    return seq, offset or _header_size(path), docs if offset else 0, header
+    return seq, offset or _header_size(path), docs_at_seq, header
 
 
 def _header_size(path: str) -> int:

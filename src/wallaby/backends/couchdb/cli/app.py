@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from click.shell_completion import get_completion_class
 
@@ -45,6 +47,10 @@ class _LazyTarget:
     def __init__(self, url: str | None, user: str | None) -> None:
         self._args = (url, user)
         self._target: Target | None = None
+
+    def explicit_url(self) -> str | None:
+        """The URL given with --url (or $COUCHDB_URL), as given."""
+        return self._args[0] or os.environ.get("COUCHDB_URL")
 
     def get(self) -> Target:
         if self._target is None:
