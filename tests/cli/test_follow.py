@@ -32,7 +32,7 @@ def test_the_feed_filters(couchdb_dbname: str, server_info) -> None:
     assert [json.loads(line)["id"] for line in text(by_id.stdout).splitlines()] == ["a2", "b1"]
     design = {"_id": "_design/f", "filters": {"kind": "function (doc, req) { return doc.kind === req.query.kind; }"}}
     assert couchdb(url, "put", couchdb_dbname, "-d", json.dumps(design)).returncode == 0
-    filtered = couchdb(url, "follow", couchdb_dbname, "--feed", "normal", "--filter", "f/kind", "--filter-param", "kind=b")
+    filtered = couchdb(url, "follow", couchdb_dbname, "--feed=normal", "--filter=f/kind", "--filter-param=kind=b")
     assert [json.loads(line)["id"] for line in text(filtered.stdout).splitlines()] == ["b1"]
     limited = couchdb(url, "follow", couchdb_dbname, "--limit", "2")
     assert len(text(limited.stdout).splitlines()) == 2

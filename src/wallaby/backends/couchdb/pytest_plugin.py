@@ -34,6 +34,7 @@ Turn it off with ``-p no:wallaby-couchdb``.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import urllib.error
@@ -55,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--couchdb-url",
         metavar="URL",
-        help="the CouchDB the tests use, credentials in the URL (default: $COUCHDB_URL, else a throwaway PouchDB Server)",
+        help="the CouchDB the tests use, with credentials in the URL "
+        "(default: $COUCHDB_URL, else a throwaway PouchDB Server)",
     )
 
 
@@ -123,12 +125,8 @@ def couchdb_dbname(couchdb_service: CouchDBService, request: pytest.FixtureReque
                 raise
 
 
-try:
+if importlib.util.find_spec("pytest_asyncio") is not None:
     import pytest_asyncio
-except ImportError:  # pragma: no cover - depends on what the user installed
-    pytest_asyncio = None
-
-if pytest_asyncio is not None:
 
     @pytest_asyncio.fixture
     async def couchdb_aio(couchdb_dbname: str, couchdb_url: str) -> Any:
@@ -138,7 +136,7 @@ if pytest_asyncio is not None:
         async with Database(couchdb_dbname, url=couchdb_url) as db:
             yield db
 
-else:  # pragma: no cover
+else:  # pragma: no cover - depends on what the user installed
 
     @pytest.fixture
     def couchdb_aio() -> Any:
@@ -146,12 +144,8 @@ else:  # pragma: no cover
         pytest.fail("the couchdb_aio fixture needs pytest-asyncio: pip install pytest-asyncio")
 
 
-try:
+if importlib.util.find_spec("pytest_twisted") is not None:
     import pytest_twisted
-except ImportError:  # pragma: no cover
-    pytest_twisted = None
-
-if pytest_twisted is not None:
 
     @pytest_twisted.async_yield_fixture()
     async def couchdb_tx(couchdb_dbname: str, couchdb_url: str) -> Any:

@@ -27,16 +27,9 @@ def json_value(text: str, what: str) -> Any:
         return text
 
 
-class JSONParam(click.ParamType):
-    name = "JSON"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        return json_value(value, param.name if param is not None and param.name else "value")
-
-
-JSON = JSONParam()
+def JSON(text: str) -> Any:  # noqa: N802 (a click type: ``type=JSON``)
+    """An option's value read as JSON (a bare word that is not JSON is a string)."""
+    return json_value(text, "the value")
 
 
 @click.command(context_settings=CONTEXT)
@@ -94,7 +87,7 @@ def _size(meta: dict[str, Any]) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
             return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
+        size //= 1024
     return ""
 
 
@@ -273,7 +266,7 @@ def find(
 @click.option("--group", is_flag=True, help="Group reduced rows by key.")
 @click.option("--group-level", type=click.IntRange(min=0))
 @click.pass_obj
-def view(obj: Any, db: str, view: str, **options: Any) -> None:
+def view(obj: Any, /, db: str, view: str, **options: Any) -> None:
     """Rows of VIEW (ddoc/view, or _all_docs) of DB, as JSON Lines, streamed.
 
     \b

@@ -37,7 +37,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from ..aio import Conflict, Database, NotFound, Server
+from ..aio import Conflict, NotFound, Server
 from ._commands import CONTEXT
 from ._output import Lines, ProgressBar
 from ._session import EXIT_INTERRUPTED, EXIT_USAGE, Interrupted, fail, run
@@ -145,7 +145,7 @@ def dump(obj: Any, db: str, output: str | None, resume: bool, batch: int) -> Non
     out.close()
 
 
-async def _write_doc(database: Database, out: Lines, docid: str, answer: dict[str, Any]) -> None:
+async def _write_doc(database: Any, out: Lines, docid: str, answer: dict[str, Any]) -> None:
     if "ok" not in answer:
         error = answer.get("error") or {}
         raise NotFound(
@@ -296,7 +296,7 @@ def load(obj: Any, db: str, source: Any, create: bool, batch: int) -> None:
     click.echo(f"loaded {loaded} documents into {db}", err=True)
 
 
-async def _checkpoint(database: Database) -> dict[str, Any]:
+async def _checkpoint(database: Any) -> dict[str, Any]:
     try:
         mark: dict[str, Any] = await database.get(CHECKPOINT)
         return mark
@@ -304,9 +304,7 @@ async def _checkpoint(database: Database) -> dict[str, Any]:
         return {"_id": CHECKPOINT}
 
 
-async def _save_checkpoint(
-    database: Database, mark: dict[str, Any], identity: dict[str, Any], seq: Any, docs: int
-) -> None:
+async def _save_checkpoint(database: Any, mark: dict[str, Any], identity: dict[str, Any], seq: Any, docs: int) -> None:
     mark.update(dump=identity, seq=seq, docs=docs)
     await database.save(mark)
 

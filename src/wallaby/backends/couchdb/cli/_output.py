@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.console import Console
@@ -29,6 +29,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Lines", "ProgressBar", "print_json", "print_table", "stdout_is_terminal"]
 
@@ -124,7 +127,7 @@ class ProgressBar:
             speed = self._progress.tasks[0].speed
             self._progress.update(self._task, rate=f"{speed:,.0f}" if speed else "-")
 
-    def __enter__(self) -> ProgressBar:
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
         return self

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-COMMANDS: list[object] = []
+import click
+
+COMMANDS: list[click.Command] = []

@@ -7,7 +7,11 @@ import os
 import click
 from click.shell_completion import get_completion_class
 
-from . import _bench, _commands, _dump, _follow, _replicate
+from ._bench import COMMANDS as BENCH
+from ._commands import COMMANDS as ONE_REQUEST
+from ._dump import COMMANDS as DUMP_LOAD
+from ._follow import COMMANDS as FOLLOW
+from ._replicate import COMMANDS as REPLICATE
 from ._session import Target
 
 __all__ = ["cli", "main"]
@@ -72,9 +76,8 @@ def completion(shell: str) -> None:
     click.echo(complete(cli, {}, "wallaby-couchdb", "_WALLABY_COUCHDB_COMPLETE").source())
 
 
-for module in (_commands, _follow, _dump, _replicate, _bench):
-    for command in module.COMMANDS:
-        cli.add_command(command)
+for command in [*ONE_REQUEST, *FOLLOW, *DUMP_LOAD, *REPLICATE, *BENCH]:
+    cli.add_command(command)
 
 
 def main() -> None:
