@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from .run_sample import point_at_test_server
 from .samples import Sample, read_samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,11 +34,7 @@ def test_the_sample_runs(sample: Sample, server_info, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUCHDB_")}
     env.update(SAMPLE_URL=server_info.url, COUCHDB_URL=server_info.url, PYTHONPATH=str(ROOT / "tests"))
     if sample.language == "sh":
-        for command in sample.code.splitlines():
-            done = subprocess.run(
-                [COMMAND, *shlex.split(command)[1:]], cwd=tmp_path, env=env, capture_output=True, timeout=120
-            )
-            assert done.returncode == 0, f"{command}\n{done.stderr.decode()}"
+        _run_commands(sample, server_info.url, env, tmp_path)
         return
     spec = tmp_path / "sample.json"
     spec.write_text(json.dumps({**asdict(sample), "path": None, "file": str(ROOT / sample.path), "complete": sample.complete}))
@@ -45,3 +42,47 @@ def test_the_sample_runs(sample: Sample, server_info, tmp_path: Path) -> None:
         [sys.executable, str(RUNNER), str(spec)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, f"{sample.name} ({sample.flavour}) failed:\n{done.stdout}\n{done.stderr}"
+
+
+def _run_commands(sample: Sample, url: str, env: dict[str, str], cwd: Path) -> None:
+    """A shell sample's wallaby-couchdb commands, on a server that has ``mydb`` (a few docs, an attachment).
+
+    Databases the commands create are deleted afterwards.
+    """
+    from wallaby.backends.couchdb.aio import Server
+
+    async def prepare(server: Server) -> list[str]:
+        before = await server.all_dbs()
+        if "mydb" not in before:
+            db = await server.create("mydb")
+            await db.save({"docs": [{"_id": f"doc-{n}", "n": n} for n in range(3)]})
+            await db.put_attachment({"_id": "photo"}, "photo.jpg", b"\xff\xd8 not really a photo")
+        return [name for name in before if name != "mydb"]
+
+    async def clean(server: Server, keep: list[str]) -> None:
+        for name in await server.all_dbs():
+            if name not in keep and not name.startswith("_"):
+                await server.delete(name)
+
+    keep = _with_server(url, prepare)
+    try:
+        for line in point_at_test_server(sample.code, url).splitlines():
+            for command in line.split(" && "):
+                done = subprocess.run(
+                    [COMMAND, *shlex.split(command)[1:]], cwd=cwd, env=env, capture_output=True, timeout=120
+                )
+                assert done.returncode == 0, f"{sample.name}: {command}\n{done.stderr.decode()}"
+    finally:
+        _with_server(url, lambda server: clean(server, keep))
+
+
+def _with_server(url: str, work):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from wallaby.backends.couchdb.aio import Server
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with Server(url) as server:
+            return await work(server)
+
+    return asyncio.run(main())
