@@ -37,7 +37,9 @@ def test_the_sample_runs(sample: Sample, server_info, tmp_path: Path) -> None:
         _run_commands(sample, server_info.url, env, tmp_path)
         return
     spec = tmp_path / "sample.json"
-    spec.write_text(json.dumps({**asdict(sample), "path": None, "file": str(ROOT / sample.path), "complete": sample.complete}))
+    spec.write_text(
+        json.dumps({**asdict(sample), "path": None, "file": str(ROOT / sample.path), "complete": sample.complete})
+    )
     done = subprocess.run(
         [sys.executable, str(RUNNER), str(spec)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
     )
