@@ -88,19 +88,11 @@ def run_twisted(sample: dict[str, Any], url: str) -> None:
         body += parsed(point_at_test_server(sample["then"], url), 1)
     body = body or [ast.Pass()]
     is_generator = top_level(body, (ast.Yield, ast.YieldFrom))
-    kind = (
-        ast.AsyncFunctionDef
-        if not is_generator and top_level(body, (ast.Await, ast.AsyncFor, ast.AsyncWith))
-        else ast.FunctionDef
-    )
-    function = kind(
-        name="sample",
-        args=ast.arguments([], [], None, [], [], None, []),
-        body=body,
-        decorator_list=[],
-        returns=None,
-        type_params=[],
-    )
+    awaits = top_level(body, (ast.Await, ast.AsyncFor, ast.AsyncWith))
+    kind = ast.AsyncFunctionDef if awaits and not is_generator else ast.FunctionDef
+    no_args = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
+    fields = {"type_params": []} if "type_params" in kind._fields else {}
+    function = kind(name="sample", args=no_args, body=body, decorator_list=[], returns=None, **fields)
     module = ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))
     namespace: dict[str, Any] = {"__name__": "__sample__", "url": url}
     exec(compile(module, sample["file"], "exec"), namespace)
