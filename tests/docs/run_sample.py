@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 SAMPLE_URLS = re.compile(r"http://(?:admin:secret@)?localhost:5984")
-SAMPLE_CREDENTIALS = re.compile(r",?\s*user=\"admin\",\s*password=\"secret\"")
+SAMPLE_CREDENTIALS = re.compile(r",?\s*(?:user|username)=\"admin\",\s*password=\"secret\"")
 
 
 def point_at_test_server(code: str, url: str) -> str:
