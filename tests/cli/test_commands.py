@@ -111,3 +111,16 @@ def _fill(arg: str, values: dict[str, str]) -> str:
     for name, value in values.items():
         arg = arg.replace("{" + name + "}", value)
     return arg
+
+
+def test_replicate_copies_a_database(couchdb_dbname: str, server_info) -> None:
+    url, copy = server_info.url, f"{couchdb_dbname}-copy"
+    for n in range(3):
+        couchdb(url, "put", couchdb_dbname, "-d", json.dumps({"_id": f"d{n}"}))
+    try:
+        done = couchdb(url, "replicate", couchdb_dbname, copy, "--create-target")
+        assert done.returncode == 0, text(done.stderr)
+        assert json.loads(done.stdout)["ok"] is True
+        assert json.loads(couchdb(url, "info", copy).stdout)["doc_count"] == 3
+    finally:
+        couchdb(url, "delete-db", copy, "--yes")

@@ -39,6 +39,21 @@ def test_dump_and_load_draw_a_progress_bar_on_a_terminal(couchdb_dbname: str, se
         couchdb(url, "delete-db", copy, "--yes")
 
 
+def test_replicate_draws_a_progress_bar_on_a_terminal(couchdb_dbname: str, server_info) -> None:
+    url, copy = server_info.url, f"{couchdb_dbname}-rep"
+    with_db(url, lambda server: _docs(server, couchdb_dbname))
+    try:
+        child = _spawn(url, "replicate", couchdb_dbname, copy, "--create-target")
+        child.expect(pexpect.EOF)
+        child.close()
+        screen = child.before.decode("utf-8", "replace")
+        assert child.exitstatus == 0, screen
+        assert f"replicate {couchdb_dbname} -> {copy}" in screen and "docs/s" in screen
+        assert re.search(r"2,?000/2,?000", screen), screen
+    finally:
+        couchdb(url, "delete-db", copy, "--yes")
+
+
 def test_a_password_is_prompted_for_and_never_echoed(server_info) -> None:
     host = server_info.url.split("://", 1)[1].rpartition("@")[2]
     child = _spawn(f"http://{host}", "--user", "nobody", "info")
