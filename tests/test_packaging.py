@@ -33,7 +33,6 @@ async def main():
         await db.create()
         await db.save({"_id": "from-aio"})
 asyncio.run(main())
-assert "aiohttp" in sys.modules
 
 from twisted.internet import task
 import wallaby.backends.couchdb as tx
