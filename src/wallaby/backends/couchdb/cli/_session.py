@@ -35,7 +35,6 @@ from ..aio import (
     InvalidArgument,
     NetworkError,
     NotFound,
-    ResponseError,
     Server,
     TLSError,
     Unauthorized,
@@ -142,7 +141,7 @@ def run(target: Target, main: Callable[[Server], Awaitable[T]], db: str | None =
             raise
         except InvalidArgument as exc:
             fail(str(exc), EXIT_USAGE)
-        except (ResponseError, NetworkError, CouchDBError) as exc:
+        except CouchDBError as exc:  # CouchDB said no, or could not be reached
             fail(describe(exc, target, db))
         except OSError as exc:  # a file the command reads or writes
             fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
