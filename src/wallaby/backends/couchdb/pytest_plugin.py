@@ -33,14 +33,16 @@ Turn it off with ``-p no:wallaby-couchdb``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib.util
 import json
 import os
+import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -71,6 +73,28 @@ class CouchDBService:
     def __repr__(self) -> str:
         return f"<CouchDBService {_without_credentials(self.url)}{' (throwaway)' if self.process else ''}>"
 
+    def create(self, name: str) -> None:
+        """Create the database ``name``, blocking."""
+        if self.is_server:
+            self.request("PUT", "/" + quote(name, safe=""))
+        else:
+            _blocking(self.url, lambda server: server.create(name))
+
+    def delete(self, name: str) -> None:
+        """Delete the database ``name`` if it is there, blocking."""
+        if not self.is_server:
+            _blocking(self.url, lambda server: _delete_quietly(server, name))
+            return
+        try:
+            self.request("DELETE", "/" + quote(name, safe=""))
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:  # the test may have deleted it itself
+                raise
+
+    @property
+    def is_server(self) -> bool:
+        return urlsplit(self.url).scheme in ("http", "https")
+
     def request(self, method: str, path: str) -> Any:
         """A blocking request to the server; its JSON answer."""
         parts = urlsplit(self.url)
@@ -82,6 +106,42 @@ class CouchDBService:
             request.add_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read() or b"null")
+
+
+def _blocking(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """``work(server)`` with the asyncio flavour on a loop of its own, in a thread: for any URL the library takes.
+
+    A thread, so that it works even where a test framework's loop is running in this one.
+    """
+    from .aio import Server
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        async def main() -> Any:
+            async with Server(url) as server:
+                return await work(server)
+
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="couchdb-fixture")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+async def _delete_quietly(server: Any, name: str) -> None:
+    from .aio import NotFound
+
+    try:
+        await server.delete(name)
+    except NotFound:
+        pass
 
 
 def _without_credentials(url: str) -> str:
@@ -111,18 +171,14 @@ def couchdb_url(couchdb_service: CouchDBService) -> str:
 
 
 @pytest.fixture
-def couchdb_dbname(couchdb_service: CouchDBService, request: pytest.FixtureRequest) -> Iterator[str]:
+def couchdb_dbname(couchdb_service: CouchDBService) -> Iterator[str]:
     """A new empty database on the session's server, deleted after the test; its name."""
     name = f"test-{uuid.uuid4().hex[:12]}"
-    couchdb_service.request("PUT", "/" + quote(name, safe=""))
+    couchdb_service.create(name)
     try:
         yield name
     finally:
-        try:
-            couchdb_service.request("DELETE", "/" + quote(name, safe=""))
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404:  # the test may have deleted it itself
-                raise
+        couchdb_service.delete(name)
 
 
 if importlib.util.find_spec("pytest_asyncio") is not None:
