@@ -124,3 +124,9 @@ def test_replicate_copies_a_database(couchdb_dbname: str, server_info) -> None:
         assert json.loads(couchdb(url, "info", copy).stdout)["doc_count"] == 3
     finally:
         couchdb(url, "delete-db", copy, "--yes")
+
+
+def test_bench_runs_the_checkouts_benchmark_suite() -> None:
+    listed = couchdb(None, "bench", "--list")
+    assert listed.returncode == 0, text(listed.stderr)
+    assert "wallaby-aio" in text(listed.stdout) and "get-32" in text(listed.stdout)
