@@ -96,7 +96,7 @@ def test_the_sdist_holds_the_sources(dist: Path) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_wheel_installs_and_both_flavours_work(version: str, dist: Path, tmp_path: Path, server_info) -> None:
+def test_the_wheel_installs_and_both_flavours_work(version: str, dist: Path, tmp_path: Path, couchdb_url: str) -> None:
     python = find_python(version)
     if python is None:
         pytest.skip(f"no Python {version} on this machine")
@@ -110,7 +110,7 @@ def test_the_wheel_installs_and_both_flavours_work(version: str, dist: Path, tmp
     assert installed.returncode == 0, installed.stderr[-3000:]
     name = f"wheel-{version.replace('.', '')}-{os.getpid()}"
     smoke = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", SMOKE, server_info.url, name],
+        [str(venv / "bin" / "python"), "-c", SMOKE, couchdb_url, name],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -118,6 +118,6 @@ def test_the_wheel_installs_and_both_flavours_work(version: str, dist: Path, tmp
     )
     assert smoke.returncode == 0, smoke.stdout + smoke.stderr
     cli = subprocess.run(
-        [str(venv / "bin" / "wallaby-couchdb"), "--url", server_info.url, "dbs"], capture_output=True, timeout=60
+        [str(venv / "bin" / "wallaby-couchdb"), "--url", couchdb_url, "dbs"], capture_output=True, timeout=60
     )
     assert cli.returncode == 0, cli.stderr

@@ -27,8 +27,8 @@ def test_every_command_has_help_with_an_example(command: str | None) -> None:
     assert "wallaby-couchdb" in text(done.stdout).split("Example", 1)[1]
 
 
-def test_a_document_goes_in_and_out(couchdb_dbname: str, server_info) -> None:
-    url = server_info.url
+def test_a_document_goes_in_and_out(couchdb_dbname: str, couchdb_url: str) -> None:
+    url = couchdb_url
     saved = couchdb(url, "put", couchdb_dbname, "-d", '{"_id": "greeting", "text": "hello"}')
     assert saved.returncode == 0, text(saved.stderr)
     rev = json.loads(saved.stdout)["rev"]
@@ -41,8 +41,8 @@ def test_a_document_goes_in_and_out(couchdb_dbname: str, server_info) -> None:
     assert couchdb(url, "get", couchdb_dbname, "greeting").returncode == 1
 
 
-def test_databases_are_created_listed_and_deleted(server_info) -> None:
-    url, name = server_info.url, f"cli-{free_port()}"
+def test_databases_are_created_listed_and_deleted(couchdb_url: str) -> None:
+    url, name = couchdb_url, f"cli-{free_port()}"
     assert couchdb(url, "create-db", name).returncode == 0
     assert name in json.loads(couchdb(url, "dbs").stdout)
     assert json.loads(couchdb(url, "info", name).stdout)["doc_count"] == 0
@@ -53,8 +53,8 @@ def test_databases_are_created_listed_and_deleted(server_info) -> None:
     assert name not in json.loads(couchdb(url, "dbs").stdout)
 
 
-def test_find_and_view_print_json_lines(couchdb_dbname: str, server_info) -> None:
-    url = server_info.url
+def test_find_and_view_print_json_lines(couchdb_dbname: str, couchdb_url: str) -> None:
+    url = couchdb_url
     for n in range(5):
         couchdb(url, "put", couchdb_dbname, "-d", json.dumps({"_id": f"d{n}", "type": "even" if n % 2 == 0 else "odd"}))
     found = couchdb(url, "find", couchdb_dbname, '{"type": "even"}', "--fields", "_id")
@@ -81,11 +81,11 @@ def test_find_and_view_print_json_lines(couchdb_dbname: str, server_info) -> Non
     ],
 )
 def test_a_failure_is_one_clear_line_and_its_exit_code(
-    case: str, args: tuple[str, ...], code: int, says: str, couchdb_dbname: str, server_info
+    case: str, args: tuple[str, ...], code: int, says: str, couchdb_dbname: str, couchdb_url: str
 ) -> None:
-    host = server_info.url.split("://", 1)[1].rpartition("@")[2]
+    host = couchdb_url.split("://", 1)[1].rpartition("@")[2]
     values = {"db": couchdb_dbname, "port": str(free_port()), "auth_url": f"http://nobody:wrong@{host}"}
-    done = couchdb(server_info.url, *(_fill(arg, values) for arg in args))
+    done = couchdb(couchdb_url, *(_fill(arg, values) for arg in args))
     stderr = text(done.stderr)
     assert done.returncode == code, stderr
     assert says in stderr
@@ -95,8 +95,8 @@ def test_a_failure_is_one_clear_line_and_its_exit_code(
         assert "wrong" not in stderr  # the password is never shown
 
 
-def test_output_is_compact_json_on_a_pipe(couchdb_dbname: str, server_info) -> None:
-    done = couchdb(server_info.url, "info", couchdb_dbname)
+def test_output_is_compact_json_on_a_pipe(couchdb_dbname: str, couchdb_url: str) -> None:
+    done = couchdb(couchdb_url, "info", couchdb_dbname)
     assert text(done.stdout).count("\n") == 1
 
 
@@ -113,8 +113,8 @@ def _fill(arg: str, values: dict[str, str]) -> str:
     return arg
 
 
-def test_replicate_copies_a_database(couchdb_dbname: str, server_info) -> None:
-    url, copy = server_info.url, f"{couchdb_dbname}-copy"
+def test_replicate_copies_a_database(couchdb_dbname: str, couchdb_url: str) -> None:
+    url, copy = couchdb_url, f"{couchdb_dbname}-copy"
     for n in range(3):
         couchdb(url, "put", couchdb_dbname, "-d", json.dumps({"_id": f"d{n}"}))
     try:

@@ -50,9 +50,9 @@ async def _everything(server: Any, name: str, revpos: bool = True) -> dict[str, 
 
 
 def test_dump_then_load_gives_the_same_docs_revs_and_attachments(
-    couchdb_dbname: str, server_info, tmp_path: Path
+    couchdb_dbname: str, couchdb_url: str, couchdb_service, tmp_path: Path
 ) -> None:
-    url, dump, copy = server_info.url, tmp_path / "db.jsonl", f"{couchdb_dbname}-copy"
+    url, dump, copy = couchdb_url, tmp_path / "db.jsonl", f"{couchdb_dbname}-copy"
     with_db(url, lambda server: _fill(server, couchdb_dbname))
     dumped = couchdb(url, "dump", couchdb_dbname, "-o", str(dump))
     assert dumped.returncode == 0, text(dumped.stderr)
@@ -63,8 +63,8 @@ def test_dump_then_load_gives_the_same_docs_revs_and_attachments(
     loaded = couchdb(url, "load", copy, str(dump), "--create")
     try:
         assert loaded.returncode == 0, text(loaded.stderr)
-        source = with_db(url, lambda server: _everything(server, couchdb_dbname, server_info.is_couchdb))
-        target = with_db(url, lambda server: _everything(server, copy, server_info.is_couchdb))
+        source = with_db(url, lambda server: _everything(server, couchdb_dbname, couchdb_service.is_couchdb))
+        target = with_db(url, lambda server: _everything(server, copy, couchdb_service.is_couchdb))
         assert source == target
         assert len([key for key in target if key.startswith("doc-002 ")]) == 2  # the conflict
         assert "doc-002 " + REV_B in target
@@ -74,8 +74,8 @@ def test_dump_then_load_gives_the_same_docs_revs_and_attachments(
         couchdb(url, "delete-db", copy, "--yes")
 
 
-def test_an_interrupted_dump_resumes(couchdb_dbname: str, server_info, tmp_path: Path) -> None:
-    url, whole, cut = server_info.url, tmp_path / "whole.jsonl", tmp_path / "cut.jsonl"
+def test_an_interrupted_dump_resumes(couchdb_dbname: str, couchdb_url: str, tmp_path: Path) -> None:
+    url, whole, cut = couchdb_url, tmp_path / "whole.jsonl", tmp_path / "cut.jsonl"
     with_db(url, lambda server: _fill(server, couchdb_dbname))
     assert couchdb(url, "dump", couchdb_dbname, "-o", str(whole), "--batch", "40").returncode == 0
     lines = whole.read_bytes().splitlines(keepends=True)
@@ -92,8 +92,10 @@ def test_an_interrupted_dump_resumes(couchdb_dbname: str, server_info, tmp_path:
     assert json.loads(records[-1])["end"]["docs"] == sum(line.startswith(b'{"doc"') for line in records)
 
 
-def test_a_load_run_again_goes_on_where_it_stopped(couchdb_dbname: str, server_info, tmp_path: Path) -> None:
-    url, dump, part, copy = server_info.url, tmp_path / "db.jsonl", tmp_path / "part.jsonl", f"{couchdb_dbname}-2"
+def test_a_load_run_again_goes_on_where_it_stopped(
+    couchdb_dbname: str, couchdb_url: str, couchdb_service, tmp_path: Path
+) -> None:
+    url, dump, part, copy = couchdb_url, tmp_path / "db.jsonl", tmp_path / "part.jsonl", f"{couchdb_dbname}-2"
     with_db(url, lambda server: _fill(server, couchdb_dbname))
     assert couchdb(url, "dump", couchdb_dbname, "-o", str(dump), "--batch", "50").returncode == 0
     lines = dump.read_bytes().splitlines(keepends=True)
@@ -106,12 +108,12 @@ def test_a_load_run_again_goes_on_where_it_stopped(couchdb_dbname: str, server_i
         assert again.returncode == 0, text(again.stderr)
         total = sum(line.startswith(b'{"doc"') for line in lines)
         assert f"loaded {total} documents" in text(again.stderr)
-        source = with_db(url, lambda server: _everything(server, couchdb_dbname, server_info.is_couchdb))
-        assert with_db(url, lambda server: _everything(server, copy, server_info.is_couchdb)) == source
+        source = with_db(url, lambda server: _everything(server, couchdb_dbname, couchdb_service.is_couchdb))
+        assert with_db(url, lambda server: _everything(server, copy, couchdb_service.is_couchdb)) == source
     finally:
         couchdb(url, "delete-db", copy, "--yes")
 
 
-def test_load_refuses_what_is_not_a_dump(couchdb_dbname: str, server_info) -> None:
-    done = couchdb(server_info.url, "load", couchdb_dbname, input=b'{"_id": "x"}\n')
+def test_load_refuses_what_is_not_a_dump(couchdb_dbname: str, couchdb_url: str) -> None:
+    done = couchdb(couchdb_url, "load", couchdb_dbname, input=b'{"_id": "x"}\n')
     assert done.returncode == 2 and "not a dump" in text(done.stderr)

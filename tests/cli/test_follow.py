@@ -16,17 +16,17 @@ def _put(url: str, db: str, *ids: str) -> None:
         assert couchdb(url, "put", db, "-d", json.dumps({"_id": docid, "kind": docid[0]})).returncode == 0
 
 
-def test_a_normal_feed_prints_every_change_and_ends(couchdb_dbname: str, server_info) -> None:
-    _put(server_info.url, couchdb_dbname, "a1", "a2", "b1")
-    done = couchdb(server_info.url, "follow", couchdb_dbname, "--feed", "normal", "--include-docs")
+def test_a_normal_feed_prints_every_change_and_ends(couchdb_dbname: str, couchdb_url: str) -> None:
+    _put(couchdb_url, couchdb_dbname, "a1", "a2", "b1")
+    done = couchdb(couchdb_url, "follow", couchdb_dbname, "--feed", "normal", "--include-docs")
     assert done.returncode == 0, text(done.stderr)
     changes = [json.loads(line) for line in text(done.stdout).splitlines()]
     assert [change["id"] for change in changes] == ["a1", "a2", "b1"]
     assert changes[0]["doc"]["kind"] == "a"
 
 
-def test_the_feed_filters(couchdb_dbname: str, server_info) -> None:
-    url = server_info.url
+def test_the_feed_filters(couchdb_dbname: str, couchdb_url: str) -> None:
+    url = couchdb_url
     _put(url, couchdb_dbname, "a1", "a2", "b1")
     by_id = couchdb(url, "follow", couchdb_dbname, "--feed", "normal", "--doc-id", "a2", "--doc-id", "b1")
     assert [json.loads(line)["id"] for line in text(by_id.stdout).splitlines()] == ["a2", "b1"]
@@ -38,8 +38,8 @@ def test_the_feed_filters(couchdb_dbname: str, server_info) -> None:
     assert len(text(limited.stdout).splitlines()) == 2
 
 
-def test_ctrl_c_stops_cleanly_and_the_checkpoint_resumes(couchdb_dbname: str, server_info, tmp_path: Path) -> None:
-    url, checkpoint = server_info.url, tmp_path / "feed.seq"
+def test_ctrl_c_stops_cleanly_and_the_checkpoint_resumes(couchdb_dbname: str, couchdb_url: str, tmp_path: Path) -> None:
+    url, checkpoint = couchdb_url, tmp_path / "feed.seq"
     _put(url, couchdb_dbname, "a1", "a2")
     feed = subprocess.Popen(
         [COMMAND, "follow", couchdb_dbname, "--checkpoint", str(checkpoint)],

@@ -18,8 +18,8 @@ async def _docs(server, name: str) -> None:
     await server.database(name).save({"docs": [{"_id": f"doc-{n:04}", "n": n} for n in range(2000)]})
 
 
-def test_dump_and_load_draw_a_progress_bar_on_a_terminal(couchdb_dbname: str, server_info, tmp_path: Path) -> None:
-    url, dump, copy = server_info.url, tmp_path / "db.jsonl", f"{couchdb_dbname}-tty"
+def test_dump_and_load_draw_a_progress_bar_on_a_terminal(couchdb_dbname: str, couchdb_url: str, tmp_path: Path) -> None:
+    url, dump, copy = couchdb_url, tmp_path / "db.jsonl", f"{couchdb_dbname}-tty"
     with_db(url, lambda server: _docs(server, couchdb_dbname))
     child = _spawn(url, "dump", couchdb_dbname, "-o", str(dump), "--batch", "200")
     child.expect(pexpect.EOF)
@@ -39,8 +39,8 @@ def test_dump_and_load_draw_a_progress_bar_on_a_terminal(couchdb_dbname: str, se
         couchdb(url, "delete-db", copy, "--yes")
 
 
-def test_replicate_draws_a_progress_bar_on_a_terminal(couchdb_dbname: str, server_info) -> None:
-    url, copy = server_info.url, f"{couchdb_dbname}-rep"
+def test_replicate_draws_a_progress_bar_on_a_terminal(couchdb_dbname: str, couchdb_url: str) -> None:
+    url, copy = couchdb_url, f"{couchdb_dbname}-rep"
     with_db(url, lambda server: _docs(server, couchdb_dbname))
     try:
         child = _spawn(url, "replicate", couchdb_dbname, copy, "--create-target")
@@ -54,8 +54,8 @@ def test_replicate_draws_a_progress_bar_on_a_terminal(couchdb_dbname: str, serve
         couchdb(url, "delete-db", copy, "--yes")
 
 
-def test_a_password_is_prompted_for_and_never_echoed(server_info) -> None:
-    host = server_info.url.split("://", 1)[1].rpartition("@")[2]
+def test_a_password_is_prompted_for_and_never_echoed(couchdb_url: str) -> None:
+    host = couchdb_url.split("://", 1)[1].rpartition("@")[2]
     child = _spawn(f"http://{host}", "--user", "nobody", "info")
     child.expect("Password for nobody: ")
     child.sendline("s3cret-word")

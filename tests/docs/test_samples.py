@@ -28,13 +28,13 @@ def test_the_docs_have_samples_in_both_flavours() -> None:
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda sample: sample.name)
-def test_the_sample_runs(sample: Sample, server_info, tmp_path: Path) -> None:
-    if sample.couchdb_only and not server_info.is_couchdb:
+def test_the_sample_runs(sample: Sample, couchdb_url: str, couchdb_service, tmp_path: Path) -> None:
+    if sample.couchdb_only and not couchdb_service.is_couchdb:
         pytest.skip("this sample needs Apache CouchDB: set COUCHDB_URL to run it")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUCHDB_")}
-    env.update(SAMPLE_URL=server_info.url, COUCHDB_URL=server_info.url, PYTHONPATH=str(ROOT / "tests"))
+    env.update(SAMPLE_URL=couchdb_url, COUCHDB_URL=couchdb_url, PYTHONPATH=str(ROOT / "tests"))
     if sample.language == "sh":
-        _run_commands(sample, server_info.url, env, tmp_path)
+        _run_commands(sample, couchdb_url, env, tmp_path)
         return
     spec = tmp_path / "sample.json"
     spec.write_text(

@@ -32,8 +32,8 @@ def _eventually(check: Any, timeout: float = 15.0) -> Any:
         time.sleep(0.05)
 
 
-def test_the_cache_starts_full_and_follows_every_change(couchdb_dbname: str, server_info) -> None:
-    url = server_info.url
+def test_the_cache_starts_full_and_follows_every_change(couchdb_dbname: str, couchdb_url: str) -> None:
+    url = couchdb_url
     couchdb(url, "put", couchdb_dbname, "-d", '{"_id": "kettle", "price": 30}')
     app = _products().create_app(url, couchdb_dbname)
     with TestClient(app) as client:
@@ -47,8 +47,8 @@ def test_the_cache_starts_full_and_follows_every_change(couchdb_dbname: str, ser
         assert [product["_id"] for product in client.get("/products").json()] == ["teapot"]
 
 
-def test_the_app_does_not_start_on_a_missing_database(server_info) -> None:
-    app = _products().create_app(server_info.url, f"missing-{free_port()}")
+def test_the_app_does_not_start_on_a_missing_database(couchdb_url: str) -> None:
+    app = _products().create_app(couchdb_url, f"missing-{free_port()}")
     try:
         with TestClient(app):
             raise AssertionError("the app started")

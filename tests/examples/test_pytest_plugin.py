@@ -29,15 +29,15 @@ def _pytest(*args: str, url: str | None) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_example_suite_passes_on_the_sessions_server(server_info) -> None:
-    done = _pytest(url=server_info.url)
+def test_the_example_suite_passes_on_the_sessions_server(couchdb_url: str) -> None:
+    done = _pytest(url=couchdb_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "5 passed" in done.stdout
 
 
-def test_the_twisted_tests_pass_on_the_asyncio_reactor(server_info) -> None:
+def test_the_twisted_tests_pass_on_the_asyncio_reactor(couchdb_url: str) -> None:
     # pytest-twisted runs the asyncio reactor's loop itself: pytest-asyncio's tests cannot share that run
-    done = _pytest("--reactor=asyncio", "test_orders_twisted.py", url=server_info.url)
+    done = _pytest("--reactor=asyncio", "test_orders_twisted.py", url=couchdb_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
 

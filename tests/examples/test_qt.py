@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 
-def test_the_notes_window_shows_notes_added_here_and_elsewhere(couchdb_dbname: str, server_info) -> None:
+def test_the_notes_window_shows_notes_added_here_and_elsewhere(couchdb_dbname: str, couchdb_url: str) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("qt_session.py")), server_info.url, couchdb_dbname],
+        [sys.executable, str(Path(__file__).with_name("qt_session.py")), couchdb_url, couchdb_dbname],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,

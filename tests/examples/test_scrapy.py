@@ -45,8 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("reactor", ["asyncio", "default"])
-def test_every_quote_is_saved(site: str, reactor: str, couchdb_dbname: str, server_info) -> None:
-    env = {**os.environ, "COUCHDB_URL": server_info.url, "COUCHDB_DATABASE": couchdb_dbname}
+def test_every_quote_is_saved(site: str, reactor: str, couchdb_dbname: str, couchdb_url: str) -> None:
+    env = {**os.environ, "COUCHDB_URL": couchdb_url, "COUCHDB_DATABASE": couchdb_dbname}
     done = subprocess.run(
         [sys.executable, str(EXAMPLE / "crawl.py"), site, "--reactor", reactor],
         cwd=EXAMPLE,
@@ -63,7 +63,7 @@ def test_every_quote_is_saved(site: str, reactor: str, couchdb_dbname: str, serv
         rows = await server.database(couchdb_dbname).all_docs(include_docs=True)
         return sorted((row["doc"]["author"], row["doc"]["text"], row["doc"]["tags"]) for row in rows)
 
-    assert with_db(server_info.url, quotes) == [
+    assert with_db(couchdb_url, quotes) == [
         ("Anon", "Eventually consistent.", []),
         ("CouchDB", "Relax.", ["calm"]),
         ("Damien", "Time to relax.", ["calm", "time"]),

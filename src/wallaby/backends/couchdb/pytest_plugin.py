@@ -92,6 +92,13 @@ class CouchDBService:
                 raise
 
     @property
+    def is_couchdb(self) -> bool:
+        """Is it Apache CouchDB (its welcome says ``"couchdb"``), rather than a stand-in such as PouchDB Server."""
+        if self.process is not None or not self.is_server:
+            return False
+        return "couchdb" in self.request("GET", "/")
+
+    @property
     def is_server(self) -> bool:
         return urlsplit(self.url).scheme in ("http", "https")
 
