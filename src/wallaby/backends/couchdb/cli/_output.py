@@ -122,10 +122,21 @@ class ProgressBar:
             self._task = self._progress.add_task(what, total=total, completed=done, rate="-")
 
     def advance(self, count: int) -> None:
+        """``count`` more documents done."""
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, count)
-            speed = self._progress.tasks[0].speed
-            self._progress.update(self._task, rate=f"{speed:,.0f}" if speed else "-")
+            self._show_rate(self._progress, self._task)
+
+    def update(self, done: int, total: int | None) -> None:
+        """Set the count done (and the total, when it is known better now)."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=done, total=total)
+            self._show_rate(self._progress, self._task)
+
+    @staticmethod
+    def _show_rate(progress: Progress, task: TaskID) -> None:
+        speed = progress.tasks[0].speed
+        progress.update(task, rate=f"{speed:,.0f}" if speed else "-")
 
     def __enter__(self) -> Self:
         if self._progress is not None:

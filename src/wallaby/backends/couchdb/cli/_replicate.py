@@ -2,22 +2,26 @@
 
 Rules kept here:
 
-- Until the library's own (client-side) replicator is there, the server
-  named by ``--url`` replicates (``POST /_replicate``, one-shot); SOURCE and
-  TARGET are database names of that server or URLs it can reach.
-- Progress is the target's document count against the source's, read every
-  half second while the one request waits; the bar ends at the server's
-  answer, whose history gives the documents read and written.
+- SOURCE and TARGET are database names on ``--url``, or URLs of databases
+  (``http://host:5984/db``, a store's ``file:///dir/db``), on any two servers.
+- With the library's own replicator (``wallaby.backends.couchdb.aio.replicate``)
+  this process replicates: the bar follows its events (documents written
+  against those read plus those pending). Without it, the server named by
+  ``--url`` replicates (``POST /_replicate``, one-shot) and the bar follows
+  the target's document count against the source's, read every half second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
+from urllib.parse import unquote
 
 import click
 
-from ..aio import Server
+from .. import aio
+from ..aio import Database, Server
 from ._commands import CONTEXT
 from ._output import ProgressBar, print_json
 from ._session import EXIT_INTERRUPTED, Interrupted, fail, run
@@ -34,6 +38,14 @@ async def _doc_count(server: Server, name: str) -> int | None:
         return None
     count: int = info.get("doc_count", 0) + info.get("doc_del_count", 0)
     return count
+
+
+def _database(server: Server, spec: str) -> Any:
+    """A database named on ``server``, or by its own URL (with the server's credentials only if the same host)."""
+    if "://" not in spec:
+        return server.database(spec)
+    base, _, name = spec.rstrip("/").rpartition("/")
+    return Database(unquote(name), url=base)
 
 
 @click.command(context_settings=CONTEXT)
@@ -63,7 +75,29 @@ def replicate(
     if selector:
         options["selector"] = orjson.loads(selector)
 
+    client_side: Any = getattr(aio, "replicate", None)
+
+    async def here(server: Server) -> Any:
+        src, dst = _database(server, source), _database(server, target)
+        total = await _doc_count(server, source) if "://" not in source else None
+        with ProgressBar(f"replicate {source} -> {target}", total) as progress:
+
+            def show(event: Any) -> None:
+                pending = event.pending if event.pending is not None else 0
+                progress.update(event.docs_written + event.doc_write_failures, event.docs_read + pending or None)
+
+            del options["read_timeout"]
+            try:
+                result = await client_side(src, dst, progress=show, **options)
+            finally:
+                for database in (src, dst):
+                    if database.server is not server:
+                        await database.close()
+        return dataclasses.asdict(result)
+
     async def main(server: Server) -> Any:
+        if client_side is not None:
+            return await here(server)
         total = await _doc_count(server, source)
         with ProgressBar(f"replicate {source} -> {target}", total) as progress:
             job = asyncio.ensure_future(server.replicate(source, target, **options))
