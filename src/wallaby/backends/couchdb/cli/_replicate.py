@@ -79,16 +79,16 @@ def replicate(
 
     async def here(server: Server) -> Any:
         src, dst = _database(server, source), _database(server, target)
-        total = await _doc_count(server, source) if "://" not in source else None
+        total = await _doc_count(server, source)
         with ProgressBar(f"replicate {source} -> {target}", total) as progress:
 
             def show(event: Any) -> None:
                 pending = event.pending if event.pending is not None else 0
                 progress.update(event.docs_written + event.doc_write_failures, event.docs_read + pending or None)
 
-            del options["read_timeout"]
+            here_options = {name: value for name, value in options.items() if name != "read_timeout"}
             try:
-                result = await client_side(src, dst, progress=show, **options)
+                result = await client_side(src, dst, progress=show, **here_options)
             finally:
                 for database in (src, dst):
                     if database.server is not server:
