@@ -7,14 +7,14 @@ names: Twisted's default one, or the asyncio reactor. One process can hold
 only one reactor, so the README's test command runs the suite twice.
 
 The server is ``COUCHDB_URL`` when set (an Apache CouchDB 3.x, with admin
-credentials in the URL), else a PouchDB Server started on a free port.
+credentials in the URL), else a PouchDB Server started on a free port: the
+library's own pytest plugin (``couchdb_service``) provides it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import threading
 import urllib.request
 import uuid
@@ -89,17 +89,11 @@ def _kind(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_info() -> Any:
-    url = os.environ.get("COUCHDB_URL")
-    if url:
-        yield ServerInfo(url.rstrip("/"), _kind(url), None)
-        return
-    process = PouchDBServer()
-    process.start()
-    try:
-        yield ServerInfo(process.url, "pouchdb", process)
-    finally:
-        process.stop()
+def server_info(couchdb_service: Any) -> ServerInfo:
+    # the session's server comes from the library's pytest plugin (wallaby.backends.couchdb.pytest_plugin)
+    if couchdb_service.process is not None:
+        return ServerInfo(couchdb_service.url, "pouchdb", couchdb_service.process)
+    return ServerInfo(couchdb_service.url, _kind(couchdb_service.url), None)
 
 
 @pytest.fixture(autouse=True)
