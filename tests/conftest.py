@@ -7,7 +7,8 @@ names: Twisted's default one, or the asyncio reactor. One process can hold
 only one reactor, so the README's test command runs the suite twice.
 
 The server is ``COUCHDB_URL`` when set (an Apache CouchDB 3.x, with admin
-credentials in the URL), else a PouchDB Server started on a free port. With
+credentials in the URL), else a PouchDB Server started on a free port: the
+library's own pytest plugin (``couchdb_service``) provides it. With
 ``--target=store`` (or ``WALLABY_TEST_TARGET=store``) it is the embedded
 store instead, in memory: no server at all. The store follows CouchDB, so
 ``couchdb_only`` tests run on it too; ``server_only`` marks what only a
@@ -137,20 +138,14 @@ STORE_URL = "memory://wallaby-tests"
 
 
 @pytest.fixture(scope="session")
-def server_info(request: pytest.FixtureRequest) -> Any:
+def server_info(request: pytest.FixtureRequest) -> ServerInfo:
     if request.config.getoption("--target") == "store":
-        yield ServerInfo(STORE_URL, "store", None)
-        return
-    url = os.environ.get("COUCHDB_URL")
-    if url:
-        yield ServerInfo(url.rstrip("/"), _kind(url), None)
-        return
-    process = PouchDBServer()
-    process.start()
-    try:
-        yield ServerInfo(process.url, "pouchdb", process)
-    finally:
-        process.stop()
+        return ServerInfo(STORE_URL, "store", None)
+    # the session's server comes from the library's pytest plugin (wallaby.backends.couchdb.pytest_plugin)
+    couchdb_service = request.getfixturevalue("couchdb_service")
+    if couchdb_service.process is not None:
+        return ServerInfo(couchdb_service.url, "pouchdb", couchdb_service.process)
+    return ServerInfo(couchdb_service.url, _kind(couchdb_service.url), None)
 
 
 @pytest.fixture(autouse=True)
