@@ -28,6 +28,7 @@ from typing import IO
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
+from .._core.urls import STORE_SCHEMES
 from .database import LocalDb
 from .errors import BadRequest, HttpError, NotFound, PreconditionFailed
 
@@ -39,7 +40,7 @@ _SYSTEM_DBS = ("_users", "_replicator", "_global_changes")
 
 
 def is_store_url(base: str) -> bool:
-    return base.startswith(("file:", "memory:"))
+    return base.partition(":")[0] in STORE_SCHEMES
 
 
 def check_db_name(name: str) -> None:

@@ -105,9 +105,10 @@ class _Waiter:
         return self._future
 
     def fire_threadsafe(self) -> None:
-        loop = self._future.get_loop()
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(self.fire)
+        try:
+            self._future.get_loop().call_soon_threadsafe(self.fire)
+        except RuntimeError:  # the loop is closed: no one waits any more
+            pass
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
