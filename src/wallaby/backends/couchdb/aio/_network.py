@@ -47,6 +47,12 @@ class Waiter:
     def wait(self) -> asyncio.Future[None]:
         return self._future
 
+    def fire_threadsafe(self) -> None:
+        try:
+            self._future.get_loop().call_soon_threadsafe(self.fire)
+        except RuntimeError:  # the loop is closed: no one waits any more
+            pass
+
 
 class _Protocol(asyncio.Protocol):
     """One connection; its callbacks are the receiver's methods."""

@@ -26,6 +26,7 @@ from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
 from .._core.public import FLAVOURED, SHARED
+from .._store.flavour import store_or
 from ._coroutines import as_deferred
 from ._runtime import TwistedRuntime
 
@@ -65,7 +66,7 @@ class Stream(_streams.Stream[Any]):
 @_deferred_api
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
-    _flavour = Flavour(TwistedRuntime, Stream, Follower)
+    _flavour = Flavour(store_or(TwistedRuntime), Stream, Follower)
 
 
 @_deferred_api

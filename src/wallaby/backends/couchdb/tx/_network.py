@@ -62,6 +62,11 @@ class Waiter(defer.Deferred[None]):
     def wait(self) -> Waiter:
         return self
 
+    def fire_threadsafe(self) -> None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.fire)  # type: ignore[attr-defined]
+
     def __await__(self) -> Generator[Any, Any, None]:
         while not (self.fired or self.called):
             yield self
