@@ -65,7 +65,7 @@ class Waiter(defer.Deferred[None]):
     def fire_threadsafe(self) -> None:
         from twisted.internet import reactor
 
-        reactor.callFromThread(self.fire)  # type: ignore[attr-defined]
+        reactor.callFromThread(self.fire)
 
     def __await__(self) -> Generator[Any, Any, None]:
         while not (self.fired or self.called):
