@@ -52,7 +52,7 @@ __all__ = [
     "DEFAULT_MEMORY_LIMIT",
 ]
 
-log = logging.getLogger("wallaby.backends.couchdb.store.js")
+log = logging.getLogger("wallaby.backends.couchdb.js")
 
 DEFAULT_TIME_LIMIT = 5.0  # seconds per call, as CouchDB's os_process_timeout
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024  # bytes per context, CouchDB's QuickJS default

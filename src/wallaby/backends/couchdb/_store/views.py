@@ -30,7 +30,6 @@ Rules kept here (``couch_mrview`` in CouchDB):
 from __future__ import annotations
 
 import hashlib
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -54,7 +53,6 @@ __all__ = [
     "index_for",
 ]
 
-log = logging.getLogger("wallaby.backends.couchdb.store.views")
 
 BATCH = 2000  # documents per update transaction
 PAGE = 1000  # rows per read
