@@ -196,7 +196,15 @@ class Follower:
     """
 
     last_seq: Any
-    """The seq of the last change handed over: where to resume (``since``) after a restart."""
+    """The seq of the last change handed over: where to resume (``since``) after a restart.
+
+    Once a ``normal`` feed (or one with a ``limit``) has ended, the ``last_seq``
+    CouchDB gave at its end, which may be past the last change handed over
+    (a filter may have left the later changes out).
+    """
+    pending: int | None
+    """Changes after the last page read, as CouchDB counts them (its normal and longpoll
+    feeds; None until then, and on servers that do not say)."""
 
     def __init__(
         self,
@@ -228,6 +236,8 @@ class Follower:
         self._position = 0
         self._closed = False
         self._received = False
+        self._finished = False
+        self.pending = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._request.path} last_seq={self.last_seq!r}>"
@@ -250,6 +260,7 @@ class Follower:
         while self._position >= len(self._current):
             batch = await self._start().get()
             if isinstance(batch, _Closed):
+                self._ended()
                 raise StopAsyncIteration
             self._current = batch
             self._position = 0
@@ -268,12 +279,17 @@ class Follower:
         else:
             got = await self._start().get()
             if isinstance(got, _Closed):
+                self._ended()
                 raise StopAsyncIteration
             batch = got
         self._current, self._position = [], 0
         seq = next((c.get("seq") for c in reversed(batch) if c.get("seq") is not None), None)
         self._handed_over(seq, len(batch))
         return batch
+
+    def _ended(self) -> None:
+        if self._finished and not self._closed:  # everything read was handed over
+            self.last_seq = self._read_seq
 
     def _handed_over(self, seq: Any, count: int) -> None:
         self._handed += count
@@ -345,6 +361,7 @@ class Follower:
                         finished = await self._page(hand_off)
                     attempt = 0
                     if finished:
+                        self._finished = True
                         break
                 except _RETRYABLE as exc:
                     attempt = 1 if self._received else attempt + 1
@@ -448,6 +465,9 @@ class Follower:
         self._status("connected")
         result = loads(await response.read())
         results = result.get("results") or []
+        pending = result.get("pending")
+        if isinstance(pending, int) and not isinstance(pending, bool):
+            self.pending = pending
         if results and await self._deliver(hand_off, results):
             return True
         if result.get("last_seq") is not None:
