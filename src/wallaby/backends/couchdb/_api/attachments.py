@@ -12,18 +12,18 @@ from typing import Any, BinaryIO
 
 from .._core.checks import check_doc, doc_id, doc_id_rev, non_empty, whole_number
 from .._core.client import Resource
-from .._core.errors import InvalidArgument, InvalidType, ProtocolError, error_from_response
+from .._core.errors import InvalidArgument, InvalidType
 from .._core.json import dumps
 from .._core.params import WRITE, query_string
 from .._core.runtime import Runtime
 from .._core.streams import Stream
 from .._core.urls import attachment_segment, doc_segment
+from .documents import put_result
 from .open_revs import AttachmentBody
 
 __all__ = ["Attachments", "range_header", "upload_body"]
 
 _CHUNK = 64 * 1024
-_STATUS_OF_ERROR = {"unauthorized": 401, "forbidden": 403, "conflict": 409, "missing_stub": 412}
 
 
 def range_header(byte_range: object) -> str:
@@ -177,19 +177,6 @@ async def _multipart(head: bytes, parts: list[_Part], boundary: str, tail: bytes
     yield tail
 
 
-def _put_result(answer: Any, docid: str, rev: Any, url: str) -> dict[str, Any]:
-    """CouchDB's ``{"ok", "id", "rev"}``; PouchDB Server answers ``new_edits=false`` as ``_bulk_docs`` does."""
-    if isinstance(answer, dict) and isinstance(answer.get("rev"), str):
-        return answer
-    if isinstance(answer, list) and isinstance(rev, str):
-        for item in answer:
-            if isinstance(item, dict) and "error" in item:
-                status = _STATUS_OF_ERROR.get(item["error"], 400)
-                raise error_from_response(status, item, "PUT", url)
-        return {"ok": True, "id": docid, "rev": rev}
-    raise ProtocolError(f"a document PUT answered {answer!r:.200}", method="PUT", url=url)
-
-
 class Attachments(Resource):
     def _attachment_path(self, docid: str, name: str) -> str:
         return f"{self._path}/{doc_segment(docid)}/{attachment_segment(name)}"
@@ -278,7 +265,7 @@ class Attachments(Resource):
             content_type=f'multipart/related; boundary="{boundary}"',
             headers={"Content-Length": str(size)},
         )
-        result = _put_result(answer, docid, doc.get("_rev"), self._client.url(path, query))
+        result = put_result(answer, docid, doc.get("_rev"), self._client.url(path, query))
         doc["_rev"] = result["rev"]
         revpos = int(result["rev"].split("-", 1)[0])
         for part in parts:

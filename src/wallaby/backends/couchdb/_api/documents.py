@@ -10,6 +10,9 @@ Rules kept here:
   of CouchDB's) or none at all says nothing about the rev, so ``head()`` then
   reads ``_rev`` with a ``GET`` instead: its answer is a rev on every server.
 - A deleted document is a missing one: ``HEAD`` answers 404 for both.
+- A ``PUT`` with ``new_edits=false`` answers ``{"ok", "id", "rev"}`` on
+  CouchDB and a ``_bulk_docs``-like list on PouchDB Server: both are read
+  as the first (an error in the list is raised as its status).
 - ``COPY``'s ``Destination`` header holds the target id encoded as one path
   segment, then ``?rev=`` to overwrite an existing target; CouchDB decodes it.
 """
@@ -23,14 +26,15 @@ from urllib.parse import quote
 
 from .._core.checks import check_doc, doc_id, doc_id_rev, non_empty
 from .._core.client import Resource
-from .._core.errors import NotFound
+from .._core.errors import NotFound, ProtocolError, error_from_response
 from .._core.params import DOC, WRITE, query_string
 from .._core.urls import doc_segment
 from .bulk import save_docs
 
-__all__ = ["Documents", "rev_from_etag"]
+__all__ = ["Documents", "put_result", "rev_from_etag"]
 
 _REV_ETAG = re.compile(r'"(\d+-[^"\s]+)"')
+_STATUS_OF_ERROR = {"unauthorized": 401, "forbidden": 403, "conflict": 409, "missing_stub": 412}
 
 
 def rev_from_etag(etag: str | None) -> str | None:
@@ -39,6 +43,19 @@ def rev_from_etag(etag: str | None) -> str | None:
         return None
     match = _REV_ETAG.fullmatch(etag.strip())
     return match.group(1) if match else None
+
+
+def put_result(answer: Any, docid: str, rev: Any, url: str) -> dict[str, Any]:
+    """CouchDB's ``{"ok", "id", "rev"}``; PouchDB Server answers ``new_edits=false`` as ``_bulk_docs`` does."""
+    if isinstance(answer, dict):
+        return answer
+    if isinstance(answer, list) and isinstance(rev, str):
+        for item in answer:
+            if isinstance(item, dict) and "error" in item:
+                status = _STATUS_OF_ERROR.get(item["error"], 400)
+                raise error_from_response(status, item, "PUT", url)
+        return {"ok": True, "id": docid, "rev": rev}
+    raise ProtocolError(f"a document PUT answered {answer!r:.200}", method="PUT", url=url)
 
 
 class Documents(Resource):
@@ -71,7 +88,9 @@ class Documents(Resource):
         if docid is None:
             result = await self._client.json_dict("POST", self._path, query, doc)
         else:
-            result = await self._client.json_dict("PUT", self._doc_path(docid), query, doc)
+            path = self._doc_path(docid)
+            answer = await self._client.json("PUT", path, query, doc)
+            result = put_result(answer, docid, doc.get("_rev"), self._client.url(path, query))
         if "rev" in result:
             doc["_rev"] = result["rev"]
         if "id" in result:  # with batch=ok CouchDB answers 202 with the id and no rev

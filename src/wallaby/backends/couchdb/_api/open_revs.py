@@ -164,18 +164,18 @@ class _Parts:
     """The events of a ``multipart/mixed`` answer, its ``multipart/related`` parts opened in place.
 
     ``next()`` gives ``("part", headers)``, ``("data", bytes)``, ``("end", None)``
-    for each part (a related part's own parts included), ``("related-end",
-    None)`` when a related part closes, and ``("done", None)`` at the end.
+    for each part (a related part's own parts included), ``("related", None)``
+    and ``("related-end", None)`` around a related part, and ``("done", None)``
+    at the end.
     """
 
-    __slots__ = ("_chunks", "_outer", "_inner", "_events", "in_related")
+    __slots__ = ("_chunks", "_outer", "_inner", "_events")
 
     def __init__(self, response: Response, boundary: str) -> None:
         self._chunks = response.chunks()
         self._outer = MultipartReader(boundary)
         self._inner: MultipartReader | None = None
         self._events: deque[tuple[str, Any]] = deque()
-        self.in_related = False
 
     async def next(self) -> tuple[str, Any]:
         events = self._events
@@ -209,7 +209,7 @@ class _Parts:
                 if boundary is None:
                     raise ProtocolError("a multipart/related part without its boundary")
                 self._inner = MultipartReader(boundary)
-                self.in_related = True
+                events.append(("related", None))
             else:
                 events.append(("part", value))
         elif kind == "end":
@@ -334,10 +334,13 @@ async def _multipart_revisions(parts: _Parts) -> AsyncIterator[Revision]:
             kind, _ = await parts.next()
             if kind == "done":
                 return
+            related = kind == "related"
+            if related:
+                kind, _ = await parts.next()
             if kind != "part":
                 raise ProtocolError(f"expected a revision, got {kind}")
             revision = _revision(await _json_part(parts))
-            if not parts.in_related:
+            if not related:
                 yield revision
                 continue
             bodies = _Bodies(parts)
@@ -348,7 +351,6 @@ async def _multipart_revisions(parts: _Parts) -> AsyncIterator[Revision]:
                     revision.attachments[name] = bodies.add(name, stub)
             yield revision
             await bodies.finish()
-            parts.in_related = False
     finally:
         await parts.close()
 

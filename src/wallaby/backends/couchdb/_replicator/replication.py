@@ -58,10 +58,11 @@ _RETRYABLE = (NetworkError, ServerError)
 
 
 class _Batch:
-    __slots__ = ("changes", "seq", "done")
+    __slots__ = ("changes", "seq", "done", "check")
 
-    def __init__(self, changes: list[dict[str, Any]]) -> None:
+    def __init__(self, changes: list[dict[str, Any]], check: bool) -> None:
         self.changes = changes
+        self.check = check
         self.seq = next((c.get("seq") for c in reversed(changes) if c.get("seq") is not None), None)
         self.done = False
 
@@ -150,6 +151,7 @@ class Replication:
         self._failure: BaseException | None = None
         self._closing = False
         self._caught_up = False
+        self._empty_target = False
         self._start_seq: Any = 0
         self._through_seq: Any = 0
         self._checkpointed: Any = 0
@@ -286,7 +288,7 @@ class Replication:
         self._start_seq = self._through_seq = self._checkpointed = start
         if not found:  # a first replication: into an empty target, every rev is missing
             info = await self._retry(self.target.info)
-            self._transfer.skip_revs_diff = not info.get("doc_count") and not info.get("doc_del_count")
+            self._empty_target = not info.get("doc_count") and not info.get("doc_del_count")
 
     async def _pump(self) -> None:
         options = self._options
@@ -305,12 +307,14 @@ class Replication:
                 self.state = "running"
                 self._emit("active")
             self._caught_up = len(changes) < options.batch_size
+            check = not self._empty_target or self._caught_up
+            self._empty_target = self._empty_target and not self._caught_up
             while self._in_flight >= options.batches_in_flight and self._failure is None:
                 self._slot = self._runtime.new_waiter()
                 await self._slot.wait()
             if self._failure is not None:
                 break
-            batch = _Batch(changes)
+            batch = _Batch(changes, check)
             self._window.append(batch)
             self._in_flight += 1
             self._tasks.spawn(self._work(batch))
@@ -322,7 +326,7 @@ class Replication:
 
     async def _work(self, batch: _Batch) -> None:
         try:
-            await self._transfer.batch(batch.changes)
+            await self._transfer.batch(batch.changes, batch.check)
         except Exception as exc:
             if self._runtime.is_cancellation(exc):
                 raise

@@ -12,8 +12,10 @@ Rules kept here:
   with a ``new_edits=false`` multipart PUT that streams them on. Attachments
   CouchDB keeps compressed go on compressed to an Apache CouchDB target, and
   inflated on the way to any other.
-- A first replication into an empty target skips ``_revs_diff``: every rev is
-  missing there (storing one it has would change nothing).
+- A first replication into an empty target skips ``_revs_diff`` for the
+  full batches it reads until it has caught up once: every rev is missing
+  there (and storing one it has would change nothing). Later batches, which
+  may hold what a replication the other way brought, are checked.
 - What the target refuses (403 from ``validate_doc_update``, 413 too large,
   401 for a design document, 400, 415) is counted in ``doc_write_failures``,
   told as an ``error`` event, and the replication goes on. A ``_bulk_docs``
@@ -72,7 +74,7 @@ def _from_exception(doc: dict[str, Any], exc: ResponseError) -> dict[str, Any]:
 class Transfer:
     """Moves batches of changes from ``source`` to ``target`` for one replication."""
 
-    __slots__ = ("source", "target", "counters", "_retry", "_refused", "skip_revs_diff", "_keeps_encoding")
+    __slots__ = ("source", "target", "counters", "_retry", "_refused", "_keeps_encoding")
 
     def __init__(
         self,
@@ -87,18 +89,17 @@ class Transfer:
         self.counters = counters
         self._retry = retry
         self._refused = refused
-        self.skip_revs_diff = False
         self._keeps_encoding: bool | None = None
 
-    async def batch(self, changes: Sequence[dict[str, Any]]) -> None:
-        """Put every leaf of these changes that the target lacks onto it."""
+    async def batch(self, changes: Sequence[dict[str, Any]], check: bool = True) -> None:
+        """Put every leaf of these changes that the target lacks onto it (``check=False``: all are lacking)."""
         revs = _changed_revs(changes)
         if not revs:
             return
         counters = self.counters
         counters.missing_checked += sum(len(leaves) for leaves in revs.values())
         missing: dict[str, tuple[list[str], list[str]]] = {}
-        if self.skip_revs_diff:
+        if not check:
             missing = {docid: (leaves, []) for docid, leaves in revs.items()}
         else:
             diff = await self._retry(lambda: self.target.revs_diff(revs))
