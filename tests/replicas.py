@@ -29,7 +29,9 @@ async def fill(db: Any, count: int, first: int = 0, size: int = 150, batch: int 
     """``count`` documents of about ``size`` bytes each, ``doc000000`` onwards."""
     ids = []
     for start in range(first, first + count, batch):
-        docs = [{"_id": f"doc{n:06}", "n": n, "pad": "x" * size} for n in range(start, min(first + count, start + batch))]
+        docs = [
+            {"_id": f"doc{n:06}", "n": n, "pad": "x" * size} for n in range(start, min(first + count, start + batch))
+        ]
         await db.save({"docs": docs})
         ids.extend(doc["_id"] for doc in docs)
     return ids
@@ -38,8 +40,16 @@ async def fill(db: Any, count: int, first: int = 0, size: int = 150, batch: int 
 async def rich_source(db: Any) -> None:
     """Conflicts, deletions (of a winner and of a losing leaf), attachments, design and _local documents."""
     await fill(db, 20)
-    await db.save({"docs": [{"_id": f"conflicted{n}", "_rev": rev, "leaf": rev[-1]} for n in range(3)
-                            for rev in (REV_B, REV_C, REV_D)]}, new_edits=False)
+    await db.save(
+        {
+            "docs": [
+                {"_id": f"conflicted{n}", "_rev": rev, "leaf": rev[-1]}
+                for n in range(3)
+                for rev in (REV_B, REV_C, REV_D)
+            ]
+        },
+        new_edits=False,
+    )
     deleted = {"_id": "deleted", "v": 1}
     await db.save(deleted)
     await db.delete(deleted)
@@ -62,7 +72,9 @@ async def rich_source(db: Any) -> None:
         {
             "_id": "conflicted-files",
             "_rev": rev,
-            "_attachments": {"a.txt": {"content_type": "text/plain", "data": "aGVsbG8=" if rev == REV_B else "d29ybGQ="}},
+            "_attachments": {
+                "a.txt": {"content_type": "text/plain", "data": "aGVsbG8=" if rev == REV_B else "d29ybGQ="}
+            },
         }
         for rev in (REV_B, REV_C)
     ]

@@ -106,7 +106,10 @@ async def test_the_replication_id_is_stable_and_names_what_is_replicated(couch):
     again = await couch.module.replicate(source, target)
     assert again.replication_id == (await couch.module.replicate(source, target)).replication_id
     picked = await couch.module.replicate(source, target, doc_ids=["doc000002", "doc000001"])
-    assert picked.replication_id == (await couch.module.replicate(source, target, doc_ids=["doc000001", "doc000002"])).replication_id
+    assert (
+        picked.replication_id
+        == (await couch.module.replicate(source, target, doc_ids=["doc000001", "doc000002"])).replication_id
+    )
     elsewhere = await couch.module.replicate(source, other)
     assert len({again.replication_id, picked.replication_id, elsewhere.replication_id}) == 3
     assert plain.replication_id is None  # known once started
@@ -123,7 +126,9 @@ async def test_doc_ids_pick_the_documents(couch):
 async def test_a_filter_function_with_query_params_picks_the_documents(couch):
     source, target = await new_db(couch), await new_db(couch)
     await fill(source, 10)
-    await source.save({"_id": "_design/app", "filters": {"mod": "function(doc, req) { return doc.n % req.query.by == 0; }"}})
+    await source.save(
+        {"_id": "_design/app", "filters": {"mod": "function(doc, req) { return doc.n % req.query.by == 0; }"}}
+    )
     result = await couch.module.replicate(source, target, filter="app/mod", query_params={"by": "3"})
     assert await ids(target) == ["doc000000", "doc000003", "doc000006", "doc000009"]
     again = await couch.module.replicate(source, target, filter="app/mod", query_params={"by": "3"})

@@ -355,7 +355,9 @@ async def _multipart_revisions(parts: _Parts) -> AsyncIterator[Revision]:
         await parts.close()
 
 
-async def _bytes(data: bytes) -> AsyncIterator[bytes]:
+async def _inline(data: bytes, earlier: list[AttachmentBody]) -> AsyncIterator[bytes]:
+    for body in earlier:  # skipped, as they would be in a multipart answer
+        body._read = True
     for start in range(0, len(data), _CHUNK):
         yield data[start : start + _CHUNK]
 
@@ -366,6 +368,7 @@ def _inline_bodies(revision: Revision) -> Revision:
     attachments = doc.get("_attachments") if doc is not None else None
     if not isinstance(attachments, dict):
         return revision
+    bodies: list[AttachmentBody] = []
     for name, entry in list(attachments.items()):
         if not isinstance(entry, dict) or not isinstance(entry.get("data"), str):
             continue
@@ -375,7 +378,9 @@ def _inline_bodies(revision: Revision) -> Revision:
         stub.pop("encoding", None)
         stub.pop("encoded_length", None)
         attachments[name] = stub
-        revision.attachments[name] = AttachmentBody(name, stub, len(data), _bytes(data))
+        body = AttachmentBody(name, stub, len(data), _inline(data, list(bodies)))
+        bodies.append(body)
+        revision.attachments[name] = body
     return revision
 
 
@@ -438,4 +443,7 @@ class OpenRevs(Resource):
         if not isinstance(items, list):
             raise ProtocolError(f"open_revs answered {type(items).__name__}, not a list")
         for item in items:
-            yield _inline_bodies(_revision(item))
+            revision = _inline_bodies(_revision(item))
+            yield revision
+            for body in revision.attachments.values():  # skipped, as in a multipart answer
+                body._read = True
