@@ -6,8 +6,8 @@ reach each other, or from and to the embedded store.
 """
 
 import pytest
-from replicas import REV_B, REV_C, VALIDATE_NO_REJECTS, counting, fill, rich_source, seq_number, snapshot
 
+from replicas import REV_B, REV_C, VALIDATE_NO_REJECTS, counting, fill, rich_source, seq_number, snapshot
 from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType, NotFound, Unauthorized
 
 FAST = Backoff(first=0.02, cap=0.2, retries=5)

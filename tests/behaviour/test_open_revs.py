@@ -8,8 +8,8 @@ attachments in base64. Both come out as the same ``Revision`` objects.
 import hashlib
 
 import pytest
-from replicas import REV_B, REV_C
 
+from replicas import REV_B, REV_C
 from wallaby.backends.couchdb import InvalidArgument, InvalidType
 
 NOTE = b"a note that compresses well " * 400
