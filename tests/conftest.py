@@ -223,7 +223,7 @@ def couch(flavour: str, server_info: ServerInfo) -> Couch:
     return Couch(flavour, server_info)
 
 
-def _run(couch: Couch, make_coro: Any) -> None:
+def _run(couch: Couch, make_coro: Any, timeout: float = TEST_TIMEOUT) -> None:
     async def body_then_cleanup() -> None:
         try:
             await make_coro()
@@ -233,7 +233,7 @@ def _run(couch: Couch, make_coro: Any) -> None:
     if couch.flavour == "asyncio":
 
         async def bounded() -> None:
-            await asyncio.wait_for(body_then_cleanup(), TEST_TIMEOUT)
+            await asyncio.wait_for(body_then_cleanup(), timeout)
 
         asyncio.run(bounded())
         return
@@ -243,7 +243,7 @@ def _run(couch: Couch, make_coro: Any) -> None:
 
     def start() -> Any:
         d = defer.Deferred.fromCoroutine(body_then_cleanup())
-        d.addTimeout(TEST_TIMEOUT, reactor)
+        d.addTimeout(timeout, reactor)
         return d
 
     threads.blockingCallFromThread(reactor, start)
@@ -258,5 +258,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     couch = kwargs.get("couch")
     if not isinstance(couch, Couch):
         raise TypeError("an async test takes the `couch` fixture, which picks its flavour")
-    _run(couch, lambda: pyfuncitem.obj(**kwargs))
+    marker = pyfuncitem.get_closest_marker("timeout")
+    _run(couch, lambda: pyfuncitem.obj(**kwargs), marker.args[0] if marker else TEST_TIMEOUT)
     return True

@@ -61,6 +61,9 @@ async def rich_source(db: Any) -> None:
     edited["n"] = "edited"
     await db.save(edited)
     await db.save(edited)
+    first = (await db.get("doc000003", revs=True))["_revisions"]["ids"][-1]
+    branch = {"_id": "doc000003", "_rev": "2-" + "a" * 32, "_revisions": {"start": 2, "ids": ["a" * 32, first]}}
+    await db.save({"docs": [{**branch, "branch": True}]}, new_edits=False)  # a conflict that forks at rev 1
     with_files = {"_id": "files", "kind": "attachments"}
     await db.save(with_files)
     await db.put_attachment(with_files, "note.txt", b"hello replicator " * 500, content_type="text/plain")
