@@ -7,7 +7,11 @@ names: Twisted's default one, or the asyncio reactor. One process can hold
 only one reactor, so the README's test command runs the suite twice.
 
 The server is ``COUCHDB_URL`` when set (an Apache CouchDB 3.x, with admin
-credentials in the URL), else a PouchDB Server started on a free port.
+credentials in the URL), else a PouchDB Server started on a free port. With
+``--target=store`` (or ``WALLABY_TEST_TARGET=store``) it is the embedded
+store instead, in memory: no server at all. The store follows CouchDB, so
+``couchdb_only`` tests run on it too; ``server_only`` marks what only a
+server does (users, replication, TLS, a TCP proxy in between...).
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ REV_D = "1-dddddddddddddddddddddddddddddddd"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--target",
+        choices=("server", "store"),
+        default=os.environ.get("WALLABY_TEST_TARGET", "server"),
+        help="server: PouchDB Server, or COUCHDB_URL; store: the embedded store (memory://), no server",
+    )
+    parser.addoption(
         "--reactor",
         choices=("default", "asyncio"),
         default="default",
@@ -53,10 +63,65 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("flavour", _flavours(metafunc.config), scope="session")
 
 
+# What the embedded store answers only once its query side (views, Mango, JavaScript: the
+# `query` branch) is merged: whole files, or tests by name. Delete entries as they land.
+STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {
+    "test_views.py": None,
+    "test_view_options.py": None,
+    "test_mango.py": None,
+    "test_design.py": (
+        "test_put_design_creates_a_design_document_whose_views_work",
+        "test_view_info_",
+        "test_show_",
+        "test_list_view_",
+        "test_update_",
+    ),
+    "test_partitions.py": (
+        "test_a_partitioned_view_",
+        "test_a_global_view_",
+        "test_find_and_explain_",
+    ),
+    "test_changes.py": (
+        "test_changes_with_a_design_filter_and_a_view",
+        "test_selector_filter_is_posted",
+        "test_unchanges_with_view_alone_",
+    ),
+    "test_bulk.py": ("test_compact_a_design_docs_views", "test_view_cleanup_is_accepted"),
+    "test_streaming.py": ("test_stream_view_",),
+    "test_examples.py": (
+        "test_example_runs[asyncio/changes.py]",
+        "test_example_runs[asyncio/views.py]",
+        "test_example_runs[twisted/changes.py]",
+        "test_example_runs[twisted/views.py]",
+        "test_example_runs[tour.py]",
+    ),
+}
+
+
+def _needs_query_side(item: pytest.Item) -> bool:
+    path = getattr(item, "path", None)
+    if path is None or path.name not in STORE_QUERY_SIDE:
+        return False
+    names = STORE_QUERY_SIDE[path.name]
+    return names is None or any(item.name.startswith(name) for name in names)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--reactor") == "asyncio":
         # this run exists for the Twisted flavour on the asyncio reactor only
         items[:] = [item for item in items if "flavour" in getattr(item, "fixturenames", ())]
+    if config.getoption("--target") == "store":
+        # this run exists for what talks to a server (here the store); the rest ran already,
+        # tests/store/ (the store's own tests) included
+        def talks_to_a_server(item: pytest.Item) -> bool:
+            uses = set(getattr(item, "fixturenames", ()))
+            return bool({"couch", "server_info"} & uses) and item.path.parent.name != "store"
+
+        items[:] = [item for item in items if talks_to_a_server(item)]
+        later = pytest.mark.skip(reason="needs the embedded store's query side (views, Mango, JavaScript)")
+        for item in items:
+            if _needs_query_side(item):
+                item.add_marker(later)
 
 
 # --- the server ---------------------------------------------------------------
@@ -70,7 +135,12 @@ class ServerInfo:
 
     @property
     def is_couchdb(self) -> bool:
-        return self.kind == "couchdb"
+        """Apache CouchDB, or the embedded store, which follows it."""
+        return self.kind in ("couchdb", "store")
+
+    @property
+    def is_store(self) -> bool:
+        return self.kind == "store"
 
 
 def _kind(url: str) -> str:
@@ -88,8 +158,14 @@ def _kind(url: str) -> str:
     return "couchdb" if "couchdb" in welcome else "pouchdb"
 
 
+STORE_URL = "memory://wallaby-tests"
+
+
 @pytest.fixture(scope="session")
-def server_info() -> Any:
+def server_info(request: pytest.FixtureRequest) -> Any:
+    if request.config.getoption("--target") == "store":
+        yield ServerInfo(STORE_URL, "store", None)
+        return
     url = os.environ.get("COUCHDB_URL")
     if url:
         yield ServerInfo(url.rstrip("/"), _kind(url), None)
@@ -108,6 +184,9 @@ def _couchdb_only(request: pytest.FixtureRequest) -> None:
         info = request.getfixturevalue("server_info")
         if not info.is_couchdb:
             pytest.skip("Apache CouchDB only: set COUCHDB_URL to run it")
+    marker = request.node.get_closest_marker("server_only")
+    if marker is not None and request.config.getoption("--target") == "store":
+        pytest.skip(f"a server's behaviour, not the embedded store's: {marker.args[0] if marker.args else ''}")
 
 
 # --- the flavours ----------------------------------------------------------------
@@ -143,6 +222,7 @@ class Couch:
         self.url = info.url
         self.info = info
         self.is_couchdb = info.is_couchdb
+        self.is_store = info.is_store
         if flavour == "asyncio":
             import wallaby.backends.couchdb.aio as module
         else:

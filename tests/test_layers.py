@@ -7,6 +7,8 @@
     │            wire parsers, retry, TLS options, runtime protocol, auth, Http,
     │            Stream, Follower, Client
     ├── _api/    one module per CouchDB concept, on _core's Client; Server, Database
+    ├── _store/  the embedded store: CouchDB's requests answered from SQLite, under
+    │            the core's Runtime (imports _core only)
     ├── _replicator/  the replication protocol, on the Database API (_core and _api only)
     ├── aio/     the asyncio flavour: its Runtime and its four classes
     └── tx/      the Twisted flavour: its Runtime and its four classes
@@ -28,9 +30,10 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "wallaby" / "backends" / "c
 
 # layer -> the layers and outside packages it must never import
 FORBIDDEN = {
-    "_core": {"_api", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
-    "_api": {"_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
-    "_replicator": {"aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
+    "_core": {"_api", "_store", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
+    "_api": {"_store", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
+    "_store": {"_api", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
+    "_replicator": {"_store", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"},
     "aio": {"tx", "twisted", "zope"},
     "tx": {"aio", "aiohttp", "asyncio"},
 }
@@ -150,5 +153,5 @@ def test_no_module_imports_itself_back_at_run_time():
 
 
 def test_the_walk_sees_the_layers():
-    assert {_layer(m) for m in GRAPH} >= {"_core", "_api", "_replicator", "aio", "tx"}
+    assert {_layer(m) for m in GRAPH} >= {"_core", "_api", "_store", "_replicator", "aio", "tx"}
     assert (f"{PACKAGE}._core.client", False) in GRAPH[f"{PACKAGE}._api.views"]

@@ -2,7 +2,10 @@
 
 import pytest
 
-pytestmark = pytest.mark.couchdb_only  # PouchDB Server has no /_db_updates
+pytestmark = [
+    pytest.mark.couchdb_only,  # PouchDB Server has no /_db_updates
+    pytest.mark.server_only("the embedded store keeps no _db_updates feed"),
+]
 
 
 async def ensure_global_changes(server, couch):

@@ -70,6 +70,9 @@ class Waiter(Protocol):
     def wait(self) -> Awaitable[None]:
         """Wait until fired."""
 
+    def fire_threadsafe(self) -> None:
+        """``fire()`` from any thread: the embedded store's writer threads wake its feeds so."""
+
 
 class Runtime(Protocol):
     """The loop and the HTTP connection pool of one flavour, as the core uses them."""

@@ -24,6 +24,7 @@ from .._replicator.progress import (
 )
 from .._replicator.replication import Replication as _Replication, replicate as _replicate
 from .._replicator.sync import Sync as _Sync, sync as _sync
+from .._store.flavour import store_or
 from ._runtime import AioRuntime
 
 __all__ = [*FLAVOURED, *SHARED, *RESULTS]
@@ -39,7 +40,7 @@ class Stream(_streams.Stream[Any]):
 
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
-    _flavour = Flavour(AioRuntime, Stream, Follower)
+    _flavour = Flavour(store_or(AioRuntime), Stream, Follower)
 
 
 class Database(_database.Database):

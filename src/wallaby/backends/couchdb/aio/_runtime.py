@@ -104,6 +104,11 @@ class _Waiter:
     def wait(self) -> asyncio.Future[None]:
         return self._future
 
+    def fire_threadsafe(self) -> None:
+        loop = self._future.get_loop()
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(self.fire)
+
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:

@@ -33,6 +33,7 @@ from .._replicator.progress import (
 )
 from .._replicator.replication import Replication as _Replication, replicate as _replicate
 from .._replicator.sync import Sync as _Sync, sync as _sync
+from .._store.flavour import store_or
 from ._runtime import TwistedRuntime
 
 __all__ = [*FLAVOURED, *SHARED, *RESULTS]
@@ -71,7 +72,7 @@ class Stream(_streams.Stream[Any]):
 @_deferred_api
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
-    _flavour = Flavour(TwistedRuntime, Stream, Follower)
+    _flavour = Flavour(store_or(TwistedRuntime), Stream, Follower)
 
 
 @_deferred_api

@@ -342,6 +342,11 @@ class _Waiter:
     def wait(self) -> defer.Deferred[None]:
         return self._deferred
 
+    def fire_threadsafe(self) -> None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.fire)
+
 
 def _log_failure(failure: Failure) -> None:
     if not failure.check(defer.CancelledError):
