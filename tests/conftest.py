@@ -87,6 +87,11 @@ STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {
         "test_unchanges_with_view_alone_",
     ),
     "test_bulk.py": ("test_compact_a_design_docs_views", "test_view_cleanup_is_accepted"),
+    "test_client_replication.py": (
+        "test_a_filter_function_with_query_params_picks_the_documents",
+        "test_a_selector_picks_the_documents",
+        "test_documents_refused_by_validate_doc_update_are_reported_and_the_rest_arrive",
+    ),
     "test_streaming.py": ("test_stream_view_",),
     "test_examples.py": (
         "test_example_runs[asyncio/changes.py]",

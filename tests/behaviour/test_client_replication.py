@@ -190,6 +190,7 @@ async def test_a_missing_target_ends_the_replication_with_not_found(couch):
 
 
 @pytest.mark.couchdb_only  # PouchDB Server lets everyone in (admin party)
+@pytest.mark.server_only("users and credentials")
 async def test_wrong_credentials_end_the_replication_with_unauthorized(couch):
     source = await new_db(couch)
     await fill(source, 3)
@@ -315,3 +316,47 @@ async def test_a_replication_closed_before_it_started_has_nothing_to_do(couch):
     result = await replication.close()
     assert result.state == "stopped" and result.docs_read == 0
     assert [event async for event in replication.events()] == []
+
+
+# --- between the embedded store and a server -------------------------------------------
+
+
+async def store_db(couch):
+    """A fresh database in an embedded store in memory, dropped after the test."""
+    db = couch.Database(couch.db_name("local"), url=f"memory://{couch.db_name('replication')}")
+    await db.create()
+    couch._dbs.append(db)
+    return db
+
+
+@pytest.mark.server_only("between the embedded store and a server")
+async def test_a_server_database_pulled_into_the_embedded_store_and_pushed_to_another(couch):
+    remote = await new_db(couch)
+    await rich_source(remote)
+    local = await store_db(couch)
+    pulled = await couch.module.replicate(remote, local, batch_size=9)
+    assert pulled.ok and pulled.doc_write_failures == 0
+    assert await snapshot(local) == await snapshot(remote)
+    edited = await local.get("doc000007")
+    edited["offline"] = True
+    await local.save(edited)
+    await local.save({"_id": "made-offline"})
+    other = await new_db(couch)
+    pushed = await couch.module.replicate(local, other)
+    assert await snapshot(other) == await snapshot(local)
+    assert (await other.get("doc000007"))["offline"] is True
+    assert pushed.docs_written == pushed.missing_found > len(await ids(local))  # every leaf, deleted ones too
+
+
+@pytest.mark.server_only("between the embedded store and a server")
+async def test_the_embedded_store_kept_in_sync_with_a_server(couch):
+    remote, local = await new_db(couch), await store_db(couch)
+    await fill(remote, 30)
+    both = couch.module.Sync(local, remote, continuous=True)
+    async with both:
+        await couch.wait_until(lambda: both.result.pull.docs_written == 30)
+        await local.save({"_id": "written-locally"})
+        await remote.save({"_id": "written-remotely"})
+        await couch.wait_until(lambda: both.result.push.docs_written == 1 and both.result.pull.docs_written == 31)
+    assert await ids(local) == await ids(remote)
+    assert len(await ids(local)) == 32

@@ -86,6 +86,7 @@ async def test_atts_since_sends_only_the_attachments_added_after_those_revs(couc
 
 
 @pytest.mark.couchdb_only  # CouchDB keeps text compressed and sends it so
+@pytest.mark.server_only("compressed attachments")
 async def test_a_compressed_attachment_comes_compressed_and_decoded_inflates_it(couch):
     db, doc = await with_attachments(couch)
     async with db.stream_open_revs("doc", [doc["_rev"]]) as revisions:

@@ -5,12 +5,16 @@ history, deleted winners and deleted leaves, attachments on conflicting
 leaves, a design document, a ``_local`` document) is replicated by
 ``replicate()`` into one database and by the server's ``/_replicate`` into
 another: both must hold the same documents, the same leaves with the same
-bodies and histories, the same winners, ``_conflicts`` and
-``_deleted_conflicts``, and the same attachments by digest. Against Apache
+bodies and histories (deleted leaves included), the same winners and
+``_conflicts``, and the same attachments by digest. Against Apache
 CouchDB that is CouchDB's replicator; against PouchDB Server, PouchDB's.
 """
 
+import pytest
+
 from replicas import fill, rich_source, snapshot
+
+pytestmark = pytest.mark.server_only("the server's own replicator (_replicate)")
 
 
 async def test_the_target_holds_what_the_servers_own_replication_gives(couch):

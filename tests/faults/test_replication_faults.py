@@ -16,17 +16,36 @@ from wallaby.backends.couchdb import Backoff
 from .proxy import FaultProxy
 from .test_feed_faults import Chaos, through
 
+pytestmark = pytest.mark.server_only("a TCP proxy, and a child process, between the client and a server")
+
 FOREVER = Backoff(first=0.02, cap=0.3)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+async def local_db(couch, here):
+    if here == "server":
+        return await couch.fresh_db("cut")
+    db = couch.Database(couch.db_name("cut"), url=f"memory://{couch.db_name('faults')}")
+    await db.create()
+    couch._dbs.append(db)
+    return db
 
 
 async def winners(db) -> dict[str, str]:
     return {row["id"]: row["value"]["rev"] for row in await db.view("_all_docs")}
 
 
+@pytest.mark.parametrize("here", ["server", "store"])
 @pytest.mark.parametrize("side", ["pull", "push"])
-async def test_a_connection_cut_every_few_hundred_ms_loses_nothing(couch, side):
-    source, target = await couch.fresh_db("cut-src"), await couch.fresh_db("cut-tgt")
+async def test_a_connection_cut_every_few_hundred_ms_loses_nothing(couch, side, here):
+    """10,000 documents pulled from (pushed to) the server through cuts, into (from) a database here.
+
+    Here is another database of the server, or an embedded store in memory.
+    """
+    local = await local_db(couch, here)
+    source, target = (
+        (await couch.fresh_db("cut-src"), local) if side == "pull" else (local, await couch.fresh_db("cut-tgt"))
+    )
     await fill(source, 10_000, size=100)
     with FaultProxy.to(couch.url) as proxy:
         far = couch.Database(source.name if side == "pull" else target.name, url=through(couch.url, proxy))

@@ -46,7 +46,7 @@ from .checkpoints import Checkpointer
 from .ids import filter_code, replication_id
 from .options import DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, Options, check_database
 from .progress import ENDED, MAX_ERRORS, Counters, EventIterator, Listeners, ReplicationEvent, ReplicationResult
-from .transfer import Transfer
+from .transfer import Halve, Transfer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -401,8 +401,8 @@ class Replication:
 
     # --- failures, retries, events ------------------------------------------------------
 
-    async def _retry(self, call: Callable[[], Awaitable[T]]) -> T:
-        """``call()``, again after a lost connection or a 5xx, as ``backoff`` allows."""
+    async def _retry(self, call: Callable[[], Awaitable[T]], *, halve: bool = False) -> T:
+        """``call()``, again after a lost connection or a 5xx, as ``backoff`` allows (see ``transfer.Retry``)."""
         backoff = self._options.backoff
         attempt = 0
         while True:
@@ -414,6 +414,8 @@ class Replication:
                     raise
                 self._emit("paused", error=exc)
                 await self._runtime.sleep(backoff.delay(attempt))
+                if halve and isinstance(exc, NetworkError):
+                    raise Halve from exc
                 continue
             if attempt:
                 self._emit("active")

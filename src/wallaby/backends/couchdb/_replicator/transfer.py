@@ -24,25 +24,38 @@ Rules kept here:
   the stubs point to) fetches the document again with all its attachments.
 - Any other error ends the replication; a lost connection or a 5xx is
   retried by the caller's ``retry``, a document read and written one by one
-  as a whole.
+  as a whole. A ``_bulk_get`` or ``_bulk_docs`` whose connection is lost is
+  sent again in halves (``Halve``): on a network that cuts every few hundred
+  ms, a request that takes longer would never get through whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._api.database import Database
 from .._api.open_revs import AttachmentBody, Revision
 from .._core.errors import ClientError, PreconditionFailed, ResponseError, Unauthorized
 from .progress import Counters
 
-__all__ = ["Transfer"]
+__all__ = ["Halve", "Retry", "Transfer"]
 
 T = TypeVar("T")
 
-Retry = Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+
+class Halve(Exception):
+    """The request's connection was lost (and the backoff waited): send its work again in two halves."""
+
+
+class Retry(Protocol):
+    """``await retry(call)``: ``call()`` again after a lost connection or a 5xx; with ``halve=True``
+    a lost connection raises ``Halve`` instead of sending the same request again."""
+
+    def __call__(self, call: Callable[[], Awaitable[T]], *, halve: bool = False) -> Awaitable[T]: ...
+
+
 _REFUSED = frozenset((400, 403, 413, 415))
 _SPLIT = frozenset((400, 413))
 _OPEN_REVS_PER_REQUEST = 50  # each rev is ~40 characters in the URL: well under CouchDB's 8 KiB line
@@ -81,7 +94,7 @@ class Transfer:
         source: Database,
         target: Database,
         counters: Counters,
-        retry: Retry[Any],
+        retry: Retry,
         refused: Callable[[dict[str, Any]], None],
     ) -> None:
         self.source = source
@@ -114,19 +127,17 @@ class Transfer:
         docs: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         if wanted:
-            results = await self._retry(lambda: self.source.bulk_get(wanted, revs=True, latest=True))
-            for result in results:
+            for result in await self._fetch(wanted):
                 for item in result.get("docs") or ():
                     doc = item.get("ok") if isinstance(item, dict) else None
                     if not isinstance(doc, dict):
                         continue  # gone from the source since the changes were read: a later change brings it
-                    docid, rev = doc.get("_id"), doc.get("_rev")
-                    if not isinstance(docid, str) or not isinstance(rev, str) or (docid, rev) in seen:
+                    found_id, rev = doc.get("_id"), doc.get("_rev")
+                    if not isinstance(found_id, str) or not isinstance(rev, str) or (found_id, rev) in seen:
                         continue
-                    seen.add((docid, rev))
+                    seen.add((found_id, rev))
                     if doc.get("_attachments"):
-                        leaves, ancestors = alone.setdefault(docid, ([], missing[docid][1]))
-                        leaves.append(rev)
+                        alone.setdefault(found_id, ([], missing[found_id][1]))[0].append(rev)
                     else:
                         docs.append(doc)
         counters.docs_read += len(docs)
@@ -140,9 +151,23 @@ class Transfer:
 
     # --- many documents per request ------------------------------------------------------
 
+    async def _fetch(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        try:
+            return await self._retry(
+                lambda: self.source.bulk_get(wanted, revs=True, latest=True), halve=len(wanted) > 1
+            )
+        except Halve:
+            half = len(wanted) // 2
+            return [*await self._fetch(wanted[:half]), *await self._fetch(wanted[half:])]
+
     async def _write_bulk(self, docs: list[dict[str, Any]]) -> None:
         try:
-            results = await self._retry(lambda: self.target.bulk_docs(docs, new_edits=False))
+            results = await self._retry(lambda: self.target.bulk_docs(docs, new_edits=False), halve=len(docs) > 1)
+        except Halve:
+            half = len(docs) // 2
+            await self._write_bulk(docs[:half])
+            await self._write_bulk(docs[half:])
+            return
         except ClientError as exc:
             if exc.status not in _SPLIT:
                 raise
