@@ -30,6 +30,9 @@ _BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing"})
 
 
 def _bulk_get_item(item: object) -> dict[str, Any]:
+    if type(item) is dict and len(item) == 2 and type(item.get("id")) is str and type(item.get("rev")) is str:
+        if item["id"] and item["rev"]:  # {"id", "rev"}, as a replicator asks: nothing else to check
+            return dict(item)
     if isinstance(item, str):
         return {"id": doc_id(item)}
     if not isinstance(item, Mapping):
@@ -64,6 +67,8 @@ def _check_replicated(docs: list[Any]) -> None:
 
 def write_back(docs: list[Any], results: list[Any]) -> None:
     """Put each successful result's rev (and new id) into its document."""
+    if not results:  # new_edits=false: CouchDB answers only the failures
+        return
     positional = len(docs) == len(results) and all(
         "_id" not in doc or doc["_id"] == res.get("id") for doc, res in zip(docs, results, strict=False)
     )

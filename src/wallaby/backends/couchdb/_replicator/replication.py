@@ -292,32 +292,47 @@ class Replication:
 
     async def _pump(self) -> None:
         options = self._options
-        follower = self._follower = self.source.follow(
-            since=self._start_seq,
-            feed="longpoll" if options.continuous else "normal",
-            page_size=options.batch_size,
-            backoff=options.backoff,
-            status=self._feed_status,
-            **options.feed_options(),
-        )
-        async for changes in follower.batches():
-            if self._failure is not None:
+        since = self._start_seq
+        with_docs = self._empty_target  # a first replication into an empty target: see transfer
+        while True:
+            feed_options: dict[str, Any] = options.feed_options()
+            if with_docs:
+                feed_options["include_docs"] = True
+            follower = self._follower = self.source.follow(
+                since=since,
+                feed="longpoll" if options.continuous else "normal",
+                page_size=options.batch_size,
+                backoff=options.backoff,
+                status=self._feed_status,
+                **feed_options,
+            )
+            switch = False
+            async for changes in follower.batches():
+                if self._failure is not None:
+                    break
+                if self.state == "idle":
+                    self.state = "running"
+                    self._emit("active")
+                self._caught_up = len(changes) < options.batch_size
+                check = not self._empty_target or self._caught_up
+                self._empty_target = self._empty_target and not self._caught_up
+                while self._in_flight >= options.batches_in_flight and self._failure is None:
+                    self._slot = self._runtime.new_waiter()
+                    await self._slot.wait()
+                if self._failure is not None:
+                    break
+                batch = _Batch(changes, check)
+                self._window.append(batch)
+                self._in_flight += 1
+                self._tasks.spawn(self._work(batch))
+                if with_docs and self._caught_up and options.continuous:
+                    switch = True  # caught up: from now on the changes come without their documents
+                    break
+            if not switch or self._failure is not None:
                 break
-            if self.state == "idle":
-                self.state = "running"
-                self._emit("active")
-            self._caught_up = len(changes) < options.batch_size
-            check = not self._empty_target or self._caught_up
-            self._empty_target = self._empty_target and not self._caught_up
-            while self._in_flight >= options.batches_in_flight and self._failure is None:
-                self._slot = self._runtime.new_waiter()
-                await self._slot.wait()
-            if self._failure is not None:
-                break
-            batch = _Batch(changes, check)
-            self._window.append(batch)
-            self._in_flight += 1
-            self._tasks.spawn(self._work(batch))
+            since = follower.last_seq
+            with_docs = False
+            await follower.close()
         while self._in_flight and self._failure is None:
             self._slot = self._runtime.new_waiter()
             await self._slot.wait()

@@ -15,7 +15,10 @@ Rules kept here:
 - A first replication into an empty target skips ``_revs_diff`` for the
   full batches it reads until it has caught up once: every rev is missing
   there (and storing one it has would change nothing). Later batches, which
-  may hold what a replication the other way brought, are checked.
+  may hold what a replication the other way brought, are checked. Its
+  changes carry their documents (``include_docs``): a document whose only
+  revision is its first is written as it came, since its history is that
+  rev alone; the others are fetched with ``_bulk_get`` as usual.
 - What the target refuses (403 from ``validate_doc_update``, 413 too large,
   401 for a design document, 400, 415) is counted in ``doc_write_failures``,
   told as an ``error`` event, and the replication goes on. A ``_bulk_docs``
@@ -37,7 +40,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._api.database import Database
 from .._api.open_revs import AttachmentBody, Revision
-from .._core.errors import ClientError, PreconditionFailed, ResponseError, Unauthorized
+from .._core.errors import ClientError, PreconditionFailed, ProtocolError, ResponseError, Unauthorized
 from .progress import Counters
 
 __all__ = ["Halve", "Retry", "Transfer"]
@@ -62,18 +65,19 @@ _OPEN_REVS_PER_REQUEST = 50  # each rev is ~40 characters in the URL: well under
 _KEEPS_ENCODING = "The Apache Software Foundation"
 
 
-def _changed_revs(changes: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
-    revs: dict[str, list[str]] = {}
-    for change in changes:
-        docid = change.get("id")
-        if not isinstance(docid, str):
-            continue
-        leaves = revs.setdefault(docid, [])
-        for entry in change.get("changes") or ():
-            rev = entry.get("rev") if isinstance(entry, dict) else None
-            if isinstance(rev, str) and rev not in leaves:
-                leaves.append(rev)
-    return revs
+def _first_revision(change: dict[str, Any], leaves: list[str]) -> dict[str, Any] | None:
+    """The document a change carries (``include_docs``) when it is all there is to copy of it.
+
+    That is a document whose only revision is its first (``1-``: its history is
+    that rev alone), without attachments, and not a design document.
+    """
+    doc = change.get("doc")
+    if not isinstance(doc, dict) or len(leaves) != 1 or not leaves[0].startswith("1-") or doc.get("_rev") != leaves[0]:
+        return None
+    if doc.get("_attachments") or change["id"].startswith("_design/"):
+        return None
+    doc["_revisions"] = {"start": 1, "ids": [leaves[0][2:]]}
+    return doc
 
 
 def _failure(docid: Any, rev: Any, error: Any, reason: Any) -> dict[str, Any]:
@@ -105,12 +109,26 @@ class Transfer:
         self._keeps_encoding: bool | None = None
 
     async def batch(self, changes: Sequence[dict[str, Any]], check: bool = True) -> None:
-        """Put every leaf of these changes that the target lacks onto it (``check=False``: all are lacking)."""
-        revs = _changed_revs(changes)
-        if not revs:
-            return
+        """Put every leaf of these changes that the target lacks onto it.
+
+        ``check=False``: the target lacks them all, and a change that carries its
+        document (``include_docs``) whose only revision is its first is written
+        as it came, without asking the source again.
+        """
+        revs: dict[str, list[str]] = {}
+        docs: list[dict[str, Any]] = []
+        try:
+            for change in changes:
+                leaves = [entry["rev"] for entry in change["changes"]]
+                first = None if check else _first_revision(change, leaves)
+                if first is None:
+                    revs[change["id"]] = leaves
+                else:
+                    docs.append(first)
+        except (KeyError, TypeError):
+            raise ProtocolError(f"a change without its id or revs: {change!r:.200}") from None
         counters = self.counters
-        counters.missing_checked += sum(len(leaves) for leaves in revs.values())
+        counters.missing_checked += len(docs) + sum(len(leaves) for leaves in revs.values())
         missing: dict[str, tuple[list[str], list[str]]] = {}
         if not check:
             missing = {docid: (leaves, []) for docid, leaves in revs.items()}
@@ -119,12 +137,11 @@ class Transfer:
             for docid, entry in diff.items():
                 if isinstance(entry, dict) and entry.get("missing"):
                     missing[docid] = (list(entry["missing"]), list(entry.get("possible_ancestors") or ()))
-        counters.missing_found += sum(len(leaves) for leaves, _ in missing.values())
+        counters.missing_found += len(docs) + sum(len(leaves) for leaves, _ in missing.values())
         alone = {docid: found for docid, found in missing.items() if docid.startswith("_design/")}
         wanted = [
             {"id": docid, "rev": rev} for docid, (leaves, _) in missing.items() if docid not in alone for rev in leaves
         ]
-        docs: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         if wanted:
             for result in await self._fetch(wanted):
