@@ -199,7 +199,8 @@ def install_pouchdb() -> str | None:
 
 
 def pouchdb(modules: str, mode: str, source: str, target: str, batch_size: int, fill_count: int) -> dict[str, Any]:
-    command = ["node", os.path.join(HERE, "pouchdb_replicate.js"), mode, source, target, str(batch_size), str(fill_count)]
+    script = os.path.join(HERE, "pouchdb_replicate.js")
+    command = ["node", script, mode, source, target, str(batch_size), str(fill_count)]
     environment = {**os.environ, "NODE_PATH": modules}
     with tempfile.TemporaryDirectory() as folder:
         done = subprocess.run(command, capture_output=True, text=True, cwd=folder, env=environment)
@@ -287,7 +288,12 @@ def main() -> None:
             record(
                 "wallaby: push store (memory) -> server",
                 run_worker(
-                    source="local", source_url="memory://bench", target=target, target_url=url, fill=options.docs, **pace
+                    source="local",
+                    source_url="memory://bench",
+                    target=target,
+                    target_url=url,
+                    fill=options.docs,
+                    **pace,
                 ),
             )
             http("DELETE", f"{url}/{target}")
@@ -344,7 +350,9 @@ def report(results: dict[str, list[dict[str, Any]]], docs: int) -> None:
         seconds = statistics.median(m["seconds"] for m in runs)
         rounds = ", ".join(f"{docs / m['seconds'] / 1000:.1f}k" for m in runs)
         ratio = f"{base / seconds:.1f}x" if base else ""
-        memory = f"{statistics.median(m['rss_growth'] for m in runs) / 2**20:.0f} MiB" if "rss_growth" in runs[0] else ""
+        memory = (
+            f"{statistics.median(m['rss_growth'] for m in runs) / 2**20:.0f} MiB" if "rss_growth" in runs[0] else ""
+        )
         noop = f"{statistics.median(m['noop_seconds'] for m in runs) * 1000:.0f} ms"
         if "noop_requests" in runs[0]:
             noop += f", {max(m['noop_requests'] for m in runs)} requests"
