@@ -49,13 +49,11 @@ async def test_a_connection_cut_every_few_hundred_ms_loses_nothing(couch, side, 
     await fill(source, 10_000, size=100)
     with FaultProxy.to(couch.url) as proxy:
         far = couch.Database(source.name if side == "pull" else target.name, url=through(couch.url, proxy))
-        paused = []
-        progress = lambda event: paused.append(event.error) if event.type == "paused" and event.error else None  # noqa: E731
         ends = (far, target) if side == "pull" else (source, far)
-        with Chaos(proxy.cut, every=0.3) as chaos:
-            result = await couch.module.replicate(*ends, batch_size=500, backoff=FOREVER, progress=progress)
+        with Chaos(proxy.cut, every=0.2) as chaos:
+            result = await couch.module.replicate(*ends, batch_size=250, backoff=FOREVER)
         await far.close()
-    assert chaos.times >= 3 and paused, "the proxy never cut a request"
+    assert chaos.times >= 3, "the replication ended before the proxy could cut it a few times"
     assert result.ok and result.doc_write_failures == 0
     assert await winners(target) == await winners(source)
     assert seq_number(result.last_seq) == seq_number((await source.info())["update_seq"])

@@ -53,7 +53,7 @@ class _Imports:
     def need(self, annotation: str, namespace: dict[str, Any]) -> None:
         for name in _names(annotation):
             known = name in CORE or name in SHARED or name in RESULTS
-            if known or name in ("Self", "T", "_T", "ClassVar") or hasattr(builtins, name):
+            if known or name in ("Self", "Unpack", "T", "_T", "ClassVar") or hasattr(builtins, name):
                 continue
             if name not in namespace:
                 raise LookupError(f"cannot tell where {name!r} comes from")
@@ -74,7 +74,7 @@ class _Imports:
     def lines(self) -> list[str]:
         """The imports in sections, as ruff's isort orders them."""
         self.by_module.setdefault("twisted.internet.defer", set()).add("Deferred")
-        self.by_module.setdefault("typing_extensions", set()).add("Self")
+        self.by_module.setdefault("typing_extensions", set()).update({"Self", "Unpack"})
         self.by_module.setdefault("typing", set()).update({"Generic", "TypeVar"})
         sections: list[list[str]] = [[], [], []]
         for module in sorted(self.modules):

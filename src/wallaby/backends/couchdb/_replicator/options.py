@@ -18,7 +18,7 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from .._api.database import Database
 from .._core.checks import flag, mapping, seq, whole_number
@@ -26,11 +26,29 @@ from .._core.errors import InvalidArgument, InvalidType
 from .._core.retry import Backoff
 from .progress import ReplicationEvent
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_BATCHES_IN_FLIGHT", "Options", "check_database"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_BATCHES_IN_FLIGHT", "Options", "ReplicationOptions", "check_database"]
 
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_BATCHES_IN_FLIGHT = 4
 ONE_SHOT_RETRIES = 10
+
+
+class ReplicationOptions(TypedDict, total=False):
+    """The keyword options of ``replicate()``, ``sync()`` and ``Sync`` (``Replication``'s, spelled out there)."""
+
+    doc_ids: list[str] | None
+    selector: dict[str, Any] | None
+    filter: str | None
+    query_params: dict[str, Any] | None
+    since_seq: Any
+    create_target: bool
+    winning_revs_only: bool
+    batch_size: int
+    batches_in_flight: int
+    checkpoint_interval: float
+    use_checkpoints: bool
+    backoff: Backoff | None
+    progress: Callable[[ReplicationEvent], Any] | None
 
 
 class Options:

@@ -44,12 +44,12 @@ from .._core.retry import Backoff
 from .._core.runtime import Runtime, Task, Tasks, Waiter
 from .checkpoints import Checkpointer
 from .ids import filter_code, replication_id
-from .options import DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, Options, check_database
+from .options import DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, Options, ReplicationOptions, check_database
 from .progress import ENDED, MAX_ERRORS, Counters, EventIterator, Listeners, ReplicationEvent, ReplicationResult
 from .transfer import Halve, Transfer
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
 
 __all__ = ["Replication", "replicate"]
 
@@ -528,47 +528,15 @@ class Replication:
         )
 
 
-async def replicate(
-    source: Database,
-    target: Database,
-    *,
-    doc_ids: list[str] | None = None,
-    selector: dict[str, Any] | None = None,
-    filter: str | None = None,
-    query_params: dict[str, Any] | None = None,
-    since_seq: Any = None,
-    create_target: bool = False,
-    winning_revs_only: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    batches_in_flight: int = DEFAULT_BATCHES_IN_FLIGHT,
-    checkpoint_interval: float = 0,
-    use_checkpoints: bool = True,
-    backoff: Backoff | None = None,
-    progress: Callable[[ReplicationEvent], Any] | None = None,
-) -> ReplicationResult:
+async def replicate(source: Database, target: Database, **options: Unpack[ReplicationOptions]) -> ReplicationResult:
     """Replicate ``source`` into ``target`` once, here (not on a server): every change up to now.
 
-    The options are ``Replication``'s. Returns a ``ReplicationResult``
-    (``docs_read``, ``docs_written``, ``doc_write_failures``, ``last_seq``,
-    ``errors``); the error that ended it (401, a missing database...) is raised.
+    The options are ``Replication``'s (all but ``continuous``). Returns a
+    ``ReplicationResult`` (``docs_read``, ``docs_written``,
+    ``doc_write_failures``, ``last_seq``, ``errors``); the error that ended it
+    (401, a missing database...) is raised.
     """
-    replication = Replication(
-        source,
-        target,
-        doc_ids=doc_ids,
-        selector=selector,
-        filter=filter,
-        query_params=query_params,
-        since_seq=since_seq,
-        create_target=create_target,
-        winning_revs_only=winning_revs_only,
-        batch_size=batch_size,
-        batches_in_flight=batches_in_flight,
-        checkpoint_interval=checkpoint_interval,
-        use_checkpoints=use_checkpoints,
-        backoff=backoff,
-        progress=progress,
-    )
+    replication = Replication(source, target, **options)
     try:
         return await replication.wait()
     finally:

@@ -13,18 +13,17 @@ Rules kept here:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .._api.database import Database
-from .._core.retry import Backoff
+from .._core.errors import InvalidType
 from .._core.runtime import Tasks
-from .options import DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT
+from .options import ReplicationOptions
 from .progress import ENDED, EventIterator, Listeners, ReplicationEvent, SyncResult
 from .replication import Replication
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
 
 __all__ = ["Sync", "sync"]
 
@@ -45,43 +44,16 @@ class Sync:
     _replication_class: ClassVar[type[Replication]] = Replication
 
     def __init__(
-        self,
-        a: Database,
-        b: Database,
-        *,
-        continuous: bool = False,
-        doc_ids: list[str] | None = None,
-        selector: dict[str, Any] | None = None,
-        filter: str | None = None,
-        query_params: dict[str, Any] | None = None,
-        since_seq: Any = None,
-        winning_revs_only: bool = False,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        batches_in_flight: int = DEFAULT_BATCHES_IN_FLIGHT,
-        checkpoint_interval: float = 0,
-        use_checkpoints: bool = True,
-        backoff: Backoff | None = None,
-        progress: Callable[[ReplicationEvent], Any] | None = None,
+        self, a: Database, b: Database, *, continuous: bool = False, **options: Unpack[ReplicationOptions]
     ) -> None:
-        options: dict[str, Any] = {
-            "continuous": continuous,
-            "doc_ids": doc_ids,
-            "selector": selector,
-            "filter": filter,
-            "query_params": query_params,
-            "since_seq": since_seq,
-            "winning_revs_only": winning_revs_only,
-            "batch_size": batch_size,
-            "batches_in_flight": batches_in_flight,
-            "checkpoint_interval": checkpoint_interval,
-            "use_checkpoints": use_checkpoints,
-            "backoff": backoff,
-        }
+        progress = options.pop("progress", None)
+        if progress is not None and not callable(progress):
+            raise InvalidType("progress must be callable")
         self._listeners = Listeners()
         if progress is not None:
             self._listeners.add(progress)
-        self.push = self._replication_class(a, b, **options)
-        self.pull = self._replication_class(b, a, **options)
+        self.push = self._replication_class(a, b, continuous=continuous, **options)
+        self.pull = self._replication_class(b, a, continuous=continuous, **options)
         self._runtime = self.push._runtime
         self._tasks = Tasks(self._runtime)
         for direction, replication in (("push", self.push), ("pull", self.pull)):
@@ -158,43 +130,13 @@ class Sync:
         await replication.close()
 
 
-async def sync(
-    a: Database,
-    b: Database,
-    *,
-    doc_ids: list[str] | None = None,
-    selector: dict[str, Any] | None = None,
-    filter: str | None = None,
-    query_params: dict[str, Any] | None = None,
-    since_seq: Any = None,
-    winning_revs_only: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    batches_in_flight: int = DEFAULT_BATCHES_IN_FLIGHT,
-    checkpoint_interval: float = 0,
-    use_checkpoints: bool = True,
-    backoff: Backoff | None = None,
-    progress: Callable[[ReplicationEvent], Any] | None = None,
-) -> SyncResult:
+async def sync(a: Database, b: Database, **options: Unpack[ReplicationOptions]) -> SyncResult:
     """Replicate ``a`` into ``b`` and ``b`` into ``a`` once, at the same time; returns both results.
 
-    The options are ``Replication``'s; the failure of either direction is raised.
+    The options are ``Replication``'s (all but ``continuous``); the failure of
+    either direction is raised.
     """
-    both = Sync(
-        a,
-        b,
-        doc_ids=doc_ids,
-        selector=selector,
-        filter=filter,
-        query_params=query_params,
-        since_seq=since_seq,
-        winning_revs_only=winning_revs_only,
-        batch_size=batch_size,
-        batches_in_flight=batches_in_flight,
-        checkpoint_interval=checkpoint_interval,
-        use_checkpoints=use_checkpoints,
-        backoff=backoff,
-        progress=progress,
-    )
+    both = Sync(a, b, **options)
     try:
         return await both.wait()
     finally:

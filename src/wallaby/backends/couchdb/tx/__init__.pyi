@@ -6,12 +6,13 @@ from collections.abc import AsyncIterable, Callable, Iterable, Mapping, MutableM
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from twisted.internet.defer import Deferred
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
 from wallaby.backends.couchdb._api.conflicts import Chooser
 from wallaby.backends.couchdb._api.design import Rendered
 from wallaby.backends.couchdb._api.open_revs import Revision
 from wallaby.backends.couchdb._core.feeds import StatusCallback, _Batches
+from wallaby.backends.couchdb._replicator.options import ReplicationOptions
 from wallaby.backends.couchdb._replicator.progress import EventIterator
 
 from .._core.public import (
@@ -472,23 +473,7 @@ class Sync:
     def __aenter__(self) -> Deferred[Self]: ...
     def __aexit__(self, *exc: object) -> Deferred[None]: ...
     def __init__(
-        self,
-        a: Database,
-        b: Database,
-        *,
-        continuous: bool = ...,
-        doc_ids: list[str] | None = ...,
-        selector: dict[str, Any] | None = ...,
-        filter: str | None = ...,
-        query_params: dict[str, Any] | None = ...,
-        since_seq: Any = ...,
-        winning_revs_only: bool = ...,
-        batch_size: int = ...,
-        batches_in_flight: int = ...,
-        checkpoint_interval: float = ...,
-        use_checkpoints: bool = ...,
-        backoff: Backoff | None = ...,
-        progress: Callable[[ReplicationEvent], Any] | None = ...,
+        self, a: Database, b: Database, *, continuous: bool = ..., **options: Unpack[ReplicationOptions]
     ) -> None: ...
     def close(self) -> Deferred[SyncResult]: ...
     def events(self) -> EventIterator: ...
@@ -500,37 +485,6 @@ class Sync:
     def wait(self) -> Deferred[SyncResult]: ...
 
 def replicate(
-    source: Database,
-    target: Database,
-    *,
-    doc_ids: list[str] | None = ...,
-    selector: dict[str, Any] | None = ...,
-    filter: str | None = ...,
-    query_params: dict[str, Any] | None = ...,
-    since_seq: Any = ...,
-    create_target: bool = ...,
-    winning_revs_only: bool = ...,
-    batch_size: int = ...,
-    batches_in_flight: int = ...,
-    checkpoint_interval: float = ...,
-    use_checkpoints: bool = ...,
-    backoff: Backoff | None = ...,
-    progress: Callable[[ReplicationEvent], Any] | None = ...,
+    source: Database, target: Database, **options: Unpack[ReplicationOptions]
 ) -> Deferred[ReplicationResult]: ...
-def sync(
-    a: Database,
-    b: Database,
-    *,
-    doc_ids: list[str] | None = ...,
-    selector: dict[str, Any] | None = ...,
-    filter: str | None = ...,
-    query_params: dict[str, Any] | None = ...,
-    since_seq: Any = ...,
-    winning_revs_only: bool = ...,
-    batch_size: int = ...,
-    batches_in_flight: int = ...,
-    checkpoint_interval: float = ...,
-    use_checkpoints: bool = ...,
-    backoff: Backoff | None = ...,
-    progress: Callable[[ReplicationEvent], Any] | None = ...,
-) -> Deferred[SyncResult]: ...
+def sync(a: Database, b: Database, **options: Unpack[ReplicationOptions]) -> Deferred[SyncResult]: ...
