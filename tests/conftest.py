@@ -66,40 +66,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # What the embedded store answers only once its query side (views, Mango, JavaScript: the
 # `query` branch) is merged: whole files, or tests by name. Delete entries as they land.
 STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {
-    "test_views.py": None,
-    "test_view_options.py": None,
-    "test_mango.py": None,
-    "test_design.py": (
-        "test_put_design_creates_a_design_document_whose_views_work",
-        "test_view_info_",
-        "test_show_",
-        "test_list_view_",
-        "test_update_",
-    ),
-    "test_partitions.py": (
-        "test_a_partitioned_view_",
-        "test_a_global_view_",
-        "test_find_and_explain_",
-    ),
-    "test_changes.py": (
-        "test_changes_with_a_design_filter_and_a_view",
-        "test_selector_filter_is_posted",
-        "test_unchanges_with_view_alone_",
-    ),
-    "test_bulk.py": ("test_compact_a_design_docs_views", "test_view_cleanup_is_accepted"),
-    "test_client_replication.py": (
-        "test_a_filter_function_with_query_params_picks_the_documents",
-        "test_a_selector_picks_the_documents",
-        "test_documents_refused_by_validate_doc_update_are_reported_and_the_rest_arrive",
-    ),
-    "test_streaming.py": ("test_stream_view_",),
-    "test_examples.py": (
-        "test_example_runs[asyncio/changes.py]",
-        "test_example_runs[asyncio/views.py]",
-        "test_example_runs[twisted/changes.py]",
-        "test_example_runs[twisted/views.py]",
-        "test_example_runs[tour.py]",
-    ),
+    # _show, _list and _update functions (deprecated in CouchDB 3) are not answered by the store yet
+    "test_design.py": ("test_show_", "test_list_view_", "test_update_"),
+    # partitioned views and Mango in one partition
+    "test_partitions.py": ("test_a_partitioned_view_", "test_a_global_view_", "test_find_and_explain_"),
 }
 
 

@@ -199,3 +199,12 @@ async def test_info_counts_and_sizes(couch):
     info = await db.info()
     assert info["doc_count"] == 1 and info["doc_del_count"] == 1 and info["update_seq"] == 3
     assert info["sizes"]["external"] >= 100 and info["sizes"]["active"] > 0
+
+
+async def test_a_rev_id_with_json_in_it_comes_back_whole(couch):
+    db = await store_db(couch)
+    await db.bulk_docs([{"_id": "q", "_rev": '1-a"b\\c', "v": 1}], new_edits=False)
+    assert (await db.get("q"))["_rev"] == '1-a"b\\c'
+    assert (await db.all_docs(include_docs=True))[0]["doc"]["_rev"] == '1-a"b\\c'
+    changes = [change async for change in db.follow(feed="normal", include_docs=True)]
+    assert changes[0]["changes"] == [{"rev": '1-a"b\\c'}]

@@ -27,12 +27,13 @@ from typing import Any
 
 import orjson
 
+from .bodies import render
 from .database import LocalDb
-from .errors import BadRequest, method_not_allowed
+from .errors import BadRequest, NotFound, method_not_allowed
 from .extensions import db_endpoint
 from .reads import DocRow, ReadOptions, render_revision
-from .requests import JSON_HEADERS, Reply, Request
-from .viewopts import MISSING, ViewOptions
+from .requests import JSON_HEADERS, Reply, Request, collect, json_reply
+from .viewopts import MISSING, ViewOptions, each_query
 
 __all__ = ["all_docs", "design_docs", "local_docs", "rows_reply"]
 
@@ -117,16 +118,14 @@ def _row(
     options: ViewOptions,
 ) -> bytes:
     key = orjson.dumps(docid)
-    head = b'{"id":' + key + b',"key":' + key + b',"value":{"rev":"' + rev.encode() + b'"'
-    if deleted:
-        head += b',"deleted":true}'
-        return head + (b',"doc":null}' if options.include_docs else b"}")
     if not options.include_docs:
-        return head + b"}}"
+        if deleted:
+            return b'{"id":%s,"key":%s,"value":{"rev":%s,"deleted":true}}' % (key, key, orjson.dumps(rev))
+        return b'{"id":%s,"key":%s,"value":{"rev":%s}}' % (key, key, orjson.dumps(rev))
+    if deleted:
+        return b'{"id":%s,"key":%s,"value":{"rev":%s,"deleted":true},"doc":null}' % (key, key, orjson.dumps(rev))
     assert body is not None and tree is not None
     if not atts and not options.conflicts:
-        from .bodies import render
-
         doc = render(docid, rev, body)
     else:
         row = DocRow(docid, (0, rev, False, tree, atts, body))
@@ -134,7 +133,7 @@ def _row(
         read.conflicts = options.conflicts
         read.attachments = options.attachments
         doc = render_revision(conn, row, row.rev, (False, atts, body), read)
-    return head + b'},"doc":' + doc + b"}"
+    return b'{"id":%s,"key":%s,"value":{"rev":%s},"doc":%s}' % (key, key, orjson.dumps(rev), doc)
 
 
 def _page(
@@ -200,11 +199,18 @@ def rows_reply(head: dict[str, Any], rows: AsyncIterator[list[bytes]], tail: dic
 
 
 async def _query(
-    request: Request, db: LocalDb, design: bool, floor: str | None = None, ceiling: str | None = None
+    request: Request,
+    db: LocalDb,
+    design: bool,
+    floor: str | None = None,
+    ceiling: str | None = None,
+    keys: list[Any] | None = None,
 ) -> Reply:
     if request.method not in ("GET", "HEAD", "POST"):
         raise method_not_allowed("GET,HEAD,POST")
     options = await ViewOptions.of(request)
+    if keys is not None:
+        options.keys = keys
     if options.reduce:
         raise BadRequest("Reduce is invalid for map-only views.", error="query_parse_error")
     if options.group or options.group_level is not None:
@@ -262,11 +268,25 @@ async def _query(
 
 @db_endpoint("_all_docs")
 async def all_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
-    """``GET|POST /{db}/_all_docs``."""
+    """``GET|POST /{db}/_all_docs``, ``POST /{db}/_all_docs/queries``."""
+    if rest == ["queries"]:
+        if request.method != "POST":
+            raise method_not_allowed("POST")
+        results = []
+        for sub, keys in each_query(request, await request.json_object()):
+            reply = await _all_docs(sub, db, keys)
+            results.append(orjson.loads(await collect(reply)))
+        return json_reply(200, {"results": results})
+    if rest:
+        raise NotFound("missing")
+    return await _all_docs(request, db)
+
+
+async def _all_docs(request: Request, db: LocalDb, keys: list[Any] | None = None) -> Reply:
     if request.partition is not None:
         prefix = request.partition + ":"
-        return await _query(request, db, False, prefix, prefix[:-1] + ";")
-    return await _query(request, db, False)
+        return await _query(request, db, False, prefix, prefix[:-1] + ";", keys)
+    return await _query(request, db, False, keys=keys)
 
 
 @db_endpoint("_design_docs")
@@ -275,23 +295,37 @@ async def design_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     return await _query(request, db, True)
 
 
+def _local_row(docid: str, number: int, body: bytes, include: bool) -> bytes:
+    rev = f"0-{number}"
+    key = orjson.dumps(docid)
+    if include:
+        return b'{"id":%s,"key":%s,"value":{"rev":"%s"},"doc":%s}' % (key, key, rev.encode(), render(docid, rev, body))
+    return b'{"id":%s,"key":%s,"value":{"rev":"%s"}}' % (key, key, rev.encode())
+
+
 def _local_page(
     conn: sqlite3.Connection, span: _Range, after: str | None, skip: int, count: int, include: bool
 ) -> list[tuple[str, bytes]]:
-    from .bodies import render
-
     where, args = span.where(after)
     order = "DESC" if span.descending else "ASC"
+    return [
+        (docid, _local_row(docid, number, body, include))
+        for docid, number, body in conn.execute(
+            f"SELECT id, rev, body FROM local WHERE {where} ORDER BY id {order} LIMIT ? OFFSET ?", (*args, count, skip)
+        )
+    ]
+
+
+def _local_keyed(conn: sqlite3.Connection, keys: list[Any], include: bool) -> list[bytes]:
     rows = []
-    for docid, number, body in conn.execute(
-        f"SELECT id, rev, body FROM local WHERE {where} ORDER BY id {order} LIMIT ? OFFSET ?", (*args, count, skip)
-    ):
-        rev = f"0-{number}"
-        key = orjson.dumps(docid)
-        row = b'{"id":' + key + b',"key":' + key + b',"value":{"rev":"' + rev.encode() + b'"}'
-        if include:
-            row += b',"doc":' + render(docid, rev, body)
-        rows.append((docid, row + b"}"))
+    for key in keys:
+        found = None
+        if isinstance(key, str):
+            found = conn.execute("SELECT rev, body FROM local WHERE id = ?", (key,)).fetchone()
+        if found is None:
+            rows.append(b'{"key":%s,"error":"not_found"}' % orjson.dumps(key))
+        else:
+            rows.append(_local_row(key, found[0], found[1], include))
     return rows
 
 
@@ -302,31 +336,10 @@ async def local_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     runtime = request.runtime
     head: dict[str, Any] = {"total_rows": None, "offset": None}
     if options.keys is not None:
-        keys = [k for k in options.keys]
-
-        def keyed(conn: sqlite3.Connection) -> list[bytes]:
-            from .bodies import render
-
-            rows = []
-            for key in keys:
-                found = (
-                    conn.execute("SELECT rev, body FROM local WHERE id = ?", (key,)).fetchone()
-                    if isinstance(key, str)
-                    else None
-                )
-                if found is None:
-                    rows.append(b'{"key":' + orjson.dumps(key) + b',"error":"not_found"}')
-                    continue
-                rev = f"0-{found[0]}"
-                k = orjson.dumps(key)
-                row = b'{"id":' + k + b',"key":' + k + b',"value":{"rev":"' + rev.encode() + b'"}'
-                if options.include_docs:
-                    row += b',"doc":' + render(key, rev, found[1])
-                rows.append(row + b"}")
-            return rows
+        keys = list(options.keys)
 
         async def one() -> AsyncIterator[list[bytes]]:
-            yield await db.read(runtime, keyed)
+            yield await db.read(runtime, _local_keyed, keys, options.include_docs)
 
         return rows_reply(head, one())
     span = _Range(options, "_local/", "_local0")

@@ -127,7 +127,11 @@ def render(
     attachments: dict[str, Any] | None = None,
 ) -> bytes:
     """The JSON of a stored revision: ``_id``, ``_rev``, its members, then CouchDB's extra members."""
-    parts = [b'{"_id":', orjson.dumps(docid), b',"_rev":"', rev.encode(), b'"']
+    if not deleted and not extra and not attachments:
+        if len(body) > 2:
+            return b'{"_id":%s,"_rev":%s,%s' % (orjson.dumps(docid), orjson.dumps(rev), body[1:])
+        return b'{"_id":%s,"_rev":%s}' % (orjson.dumps(docid), orjson.dumps(rev))
+    parts = [b'{"_id":', orjson.dumps(docid), b',"_rev":', orjson.dumps(rev)]
     if len(body) > 2:
         parts.append(b",")
         parts.append(body[1:-1])

@@ -166,9 +166,12 @@ class ChangesQuery:
             changes = b",".join(b'{"rev":' + orjson.dumps(format_rev(leaf)) + b"}" for leaf in leaves)
         else:
             changes = b'{"rev":' + orjson.dumps(rev) + b"}"
-        row = b'{"seq":' + str(seq).encode() + b',"id":' + orjson.dumps(docid) + b',"changes":[' + changes + b"]"
-        if deleted:
-            row += b',"deleted":true'
+        row = b'{"seq":%d,"id":%s,"changes":[%s]%s' % (
+            seq,
+            orjson.dumps(docid),
+            changes,
+            b',"deleted":true' if deleted else b"",
+        )
         if self.include_docs or with_doc:
             assert body is not None
             if deleted and not self.include_docs:

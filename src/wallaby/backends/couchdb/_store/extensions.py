@@ -17,6 +17,9 @@ same way, without the engine naming it:
       ``check(new_doc, old_doc)`` raising ``HttpError`` (403 ``forbidden``,
       401 ``unauthorized``) to refuse a document, or None when the
       database has no ``validate_doc_update``.
+  ``design_check(ddoc)``
+      on the writer's thread, for each design document written (not deleted):
+      raises ``HttpError`` to refuse it (its views do not compile).
   ``changes_filter(request, db)``
       for ``_changes?filter=`` other than ``_doc_ids`` and ``_design``
       (``_selector``, ``_view``, ``ddoc/name``): returns a function taking a
@@ -87,6 +90,7 @@ class Hooks:
     """The functions the document engine calls where the query side has a say (None: nothing to do)."""
 
     validator: Callable[[LocalDb, Any], Callable[[dict[str, Any], dict[str, Any] | None], None] | None] | None = None
+    design_check: Callable[[dict[str, Any]], None] | None = None
     changes_filter: Callable[[Request, LocalDb], Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] | None = None
     collate: Callable[[Any, Any], int] | None = None
     database_deleted: Callable[[LocalDb], None] | None = None

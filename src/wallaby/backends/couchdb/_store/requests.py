@@ -22,7 +22,7 @@ import orjson
 from .._core.runtime import Runtime
 from .errors import BadRequest, HttpError
 
-__all__ = ["JSON_HEADERS", "Reply", "Request", "json_reply", "error_reply"]
+__all__ = ["JSON_HEADERS", "Reply", "Request", "collect", "json_reply", "error_reply"]
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -149,3 +149,11 @@ def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -
 
 def error_reply(error: HttpError) -> Reply:
     return json_reply(error.status, error.body())
+
+
+async def collect(reply: Reply) -> bytes:
+    """A reply's whole body (for an answer made of others, as ``.../queries`` is)."""
+    body = reply.body
+    if isinstance(body, bytes):
+        return body
+    return b"".join([chunk async for chunk in body])

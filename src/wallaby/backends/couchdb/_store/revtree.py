@@ -11,8 +11,9 @@ Rules kept here (couch_key_tree.erl and couch_doc.erl, checked against CouchDB 3
   ``sorted_leaves`` lists the leaves in that order, winner first; ``_conflicts``
   are the live leaves after it, ``_deleted_conflicts`` the deleted ones.
 - Merging a path (``new_edits=false``) adds the revisions the tree lacks and
-  joins a root to its parent when the path names it. A revision already there
-  keeps the parent it has.
+  joins a root to its parent when the path names it, all along the path. A
+  revision already there keeps the parent it has (CouchDB would keep a second
+  copy of it under the other parent: only a broken replicator sends that).
 - Stemming to ``revs_limit`` keeps a revision only when some leaf is less than
   ``limit`` steps below it (CouchDB 3's ``stem``); a kept revision whose parent
   is dropped becomes a root.
@@ -176,8 +177,8 @@ class RevTree:
                 nodes[key] = [parent, deleted if i == 0 else False, seq]
             elif node[_PARENT] is None and parent is not None:
                 node[_PARENT] = parent  # a stemmed root meets its ancestry again
-            else:
-                break
+            elif node[_PARENT] != parent:
+                break  # a history other than the tree's (only a broken replicator sends one)
         return outcome
 
     def stem(self, limit: int) -> list[Rev]:

@@ -25,11 +25,14 @@ from . import (  # noqa: F401 (they register their endpoints)
     bulk,
     changes,
     documents,
+    filters,
     local,
     maintenance,
+    mango,
     partitions,
     revisions,
     server,
+    view_endpoints,
 )
 from .errors import BadRequest, IllegalDocid, NotFound
 from .extensions import DB_ENDPOINTS, DESIGN_ENDPOINTS, SERVER_ENDPOINTS

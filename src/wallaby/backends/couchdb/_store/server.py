@@ -11,6 +11,8 @@ Rules kept here:
   ``props`` (``{"partitioned": true}`` when it is), a one-shard ``cluster``.
 - A partitioned database (``PUT /{db}?partitioned=true``) wants ids
   ``{partition}:{id}`` (design and local documents excepted), as CouchDB does.
+- What only a server has (replication, ``_db_updates``, nodes and
+  configuration, a cluster) is ``404`` with a reason saying so.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import orjson
 
 from .database import LocalDb
 from .errors import BadRequest, NotFound, method_not_allowed
-from .extensions import HOOKS, server_endpoint
+from .extensions import HOOKS, ServerHandler, server_endpoint
 from .requests import Reply, Request, json_reply
 from .store import Store
 
@@ -199,3 +201,28 @@ async def database(store: Store, request: Request, name: str) -> Reply:
 
         return await post_document(request, db)
     raise method_not_allowed("DELETE,GET,HEAD,POST,PUT")
+
+
+_REFUSED = {
+    "_replicate": "the embedded store has no replicator of its own (replication is written against the Database API)",
+    "_scheduler": "the embedded store has no replicator of its own",
+    "_db_updates": "the embedded store keeps no _db_updates feed",
+    "_node": "the embedded store has no nodes or configuration",
+    "_config": "the embedded store has no configuration",
+    "_membership": "the embedded store is not a cluster",
+    "_cluster_setup": "the embedded store is not a cluster",
+    "_reshard": "the embedded store is not a cluster",
+    "_stats": "the embedded store keeps no server statistics",
+    "_utils": "the embedded store has no Fauxton",
+}
+
+
+def _refuse(reason: str) -> ServerHandler:
+    async def refuse(store: Store, request: Request) -> Reply:
+        raise NotFound(reason)
+
+    return refuse
+
+
+for _name, _reason in _REFUSED.items():
+    server_endpoint(_name)(_refuse(_reason))

@@ -9,16 +9,21 @@ Rules kept here (couch_mrview_http.erl, checked against CouchDB 3.5):
 - ``limit`` and ``skip`` are whole numbers ≥ 0 (``query_parse_error``
   otherwise); booleans are ``true``/``false``.
 - Unknown options are ignored, as CouchDB ignores them.
+- ``POST .../queries`` takes ``{"queries": [{...}, ...]}``: each query's
+  options are JSON values, read as if they had come in a query string.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import orjson
 
 from .errors import BadRequest
 from .requests import Request
 
-__all__ = ["ViewOptions", "MISSING"]
+__all__ = ["MISSING", "ViewOptions", "each_query"]
 
 MISSING: Any = object()
 
@@ -129,3 +134,35 @@ class ViewOptions:
             options.update = "false" if stale == "ok" else "lazy"
         options.update = request.query.get("update", options.update)
         return options
+
+
+_JSON_OPTIONS = ("key", "keys", "startkey", "start_key", "endkey", "end_key")
+
+
+def _as_query_string(query: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in query.items():
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, str) and name not in _JSON_OPTIONS:
+            out[name] = value
+        else:
+            out[name] = orjson.dumps(value).decode()
+    return out
+
+
+def each_query(request: Request, body: dict[str, Any]) -> Iterator[tuple[Request, list[Any] | None]]:
+    """The queries of a ``POST .../queries`` body: for each, a GET request with its options, and its keys."""
+    queries = body.get("queries")
+    if not isinstance(queries, list):
+        raise BadRequest("Query must include a 'queries' object")
+    for item in queries:
+        if not isinstance(item, dict):
+            raise BadRequest("Each query must be a JSON object")
+        keys = item.get("keys")
+        if keys is not None and not isinstance(keys, list):
+            raise BadRequest("`keys` member must be an array.")
+        sub = Request("GET", "/", "", {}, None, request.runtime, request.url)
+        sub.query = _as_query_string({k: v for k, v in item.items() if k != "keys"})
+        sub.partition = request.partition
+        yield sub, keys

@@ -238,6 +238,11 @@ def _old_doc(conn: sqlite3.Connection, state: DocState | None, rev: Rev | None) 
     )
 
 
+def _check_design(docid: str, doc: Incoming) -> None:
+    if docid.startswith("_design/") and not doc.deleted and HOOKS.design_check is not None:
+        HOOKS.design_check(doc.body)
+
+
 class _Writer:
     """The documents of one transaction, written in order."""
 
@@ -278,8 +283,13 @@ class _Writer:
         self.states.update(load_states(self.conn, [docid]))
 
     def simple(self, doc: Incoming) -> bool:
-        """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate."""
-        return doc.id not in self.states and not doc.attachments and self.checker() is None
+        """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate or check."""
+        return (
+            doc.id not in self.states
+            and not doc.attachments
+            and not (doc.id or "").startswith("_design/")
+            and self.checker() is None
+        )
 
     def create(self, doc: Incoming) -> dict[str, Any]:
         """A new document's first revision (the quick way of ``edit``)."""
@@ -362,6 +372,7 @@ class _Writer:
         if rev in tree:
             raise Conflict()
         tree.add(rev, parent, doc.deleted, 0)
+        _check_design(docid, doc)
         checker = self.checker()
         if checker is not None:
             checker(
@@ -384,11 +395,14 @@ class _Writer:
         tree = state.tree.copy() if state is not None else RevTree()
         rev = (pos, ids[0])
         if tree.merge(pos, ids, doc.deleted, 0) == EXISTS:
+            assert state is not None
+            self._fill(doc, state, tree, rev)
             return None
         body = doc.data or doc.encode()
         ancestors = [r for r in tree.path(rev)[1:] if state is not None and r in state.tree]
         atts = _resolve_attachments(self.conn, doc, docid, pos, ancestors, state, self.uploads.get(docid))
         _precompute_inline_digests(atts)
+        _check_design(docid, doc)
         checker = self.checker()
         if checker is not None:
             old = next((r for r in ancestors), None)
@@ -398,6 +412,41 @@ class _Writer:
             )
         self._apply(docid, state, tree, rev, doc.deleted, body, atts, atts.encode())
         return None
+
+    def _fill(self, doc: Incoming, state: DocState, tree: RevTree, rev: Rev) -> None:
+        """A replicated revision the tree has: store its body if it had none, and any ancestry it adds.
+
+        CouchDB takes both as a change of the document (a new seq); the same
+        revision sent again changes nothing.
+        """
+        docid = state.id
+        conn = self.conn
+        text = format_rev(rev)
+        has_body = (
+            rev == state.rev
+            or conn.execute("SELECT 1 FROM revs WHERE id = ? AND rev = ?", (docid, text)).fetchone() is not None
+        )
+        if has_body and tree.nodes == state.tree.nodes:
+            return
+        seq = self.txn.next_seq()
+        if not has_body:
+            ancestors = [r for r in tree.path(rev)[1:] if r in state.tree]
+            atts = _resolve_attachments(conn, doc, docid, rev[0], ancestors, state, self.uploads.get(docid))
+            _precompute_inline_digests(atts)
+            for _, raw in atts.inline:
+                blobs.store_bytes(conn, raw)
+            if atts.stubs and not blobs.add_refs(conn, atts.stubs):
+                raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
+            for upload in atts.uploads:
+                blobs.adopt(conn, upload.num, upload.digest, upload.length)
+            conn.execute(
+                "INSERT INTO revs(id, rev, deleted, atts, body) VALUES (?, ?, ?, ?, ?)",
+                (docid, text, doc.deleted, atts.encode(), doc.data or doc.encode()),
+            )
+            tree.nodes[rev][1] = doc.deleted
+            tree.nodes[rev][2] = seq
+        conn.execute("UPDATE docs SET seq = ?, tree = ? WHERE seq = ?", (seq, tree.encode(), state.seq))
+        state.seq, state.tree = seq, tree
 
     # --- storing a new revision ---------------------------------------------------------
 
