@@ -180,15 +180,10 @@ class Transfer:
     async def _write_bulk(self, docs: list[dict[str, Any]]) -> None:
         try:
             results = await self._retry(lambda: self.target.bulk_docs(docs, new_edits=False), halve=len(docs) > 1)
-        except Halve:
-            half = len(docs) // 2
-            await self._write_bulk(docs[:half])
-            await self._write_bulk(docs[half:])
-            return
-        except ClientError as exc:
-            if exc.status not in _SPLIT:
+        except (Halve, ClientError) as exc:
+            if isinstance(exc, ClientError) and exc.status not in _SPLIT:
                 raise
-            if len(docs) == 1:
+            if isinstance(exc, ClientError) and len(docs) == 1:
                 self._refuse(_from_exception(docs[0], exc))
                 return
             half = len(docs) // 2
