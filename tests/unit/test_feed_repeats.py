@@ -1,0 +1,182 @@
+"""A Follower hands each (id, rev) over once, remembering a bounded number of them.
+
+After a node is lost, a cluster's ``_changes`` resumes that node's shard
+ranges from another copy at an older checkpoint and sends some changes
+again. Here a stand-in Runtime answers a normal feed with pages that repeat
+rows, the way such a rewind does, and the Follower must drop the repeats,
+keep every new revision, and move its position past what it dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from wallaby.backends.couchdb._core.feeds import REMEMBERED, Follower, _Repeats, feed_request
+from wallaby.backends.couchdb._core.http import Http
+from wallaby.backends.couchdb._core.json import dumps
+from wallaby.backends.couchdb._core.runtime import Timeouts
+
+
+def change(docid: str, *revs: str, seq: str | None = None) -> dict[str, Any]:
+    return {"seq": seq or f"{docid}-{revs[-1]}", "id": docid, "changes": [{"rev": rev} for rev in revs]}
+
+
+# --- the memory of pairs ------------------------------------------------------------
+
+
+def test_a_row_seen_before_is_dropped_and_a_new_rev_of_the_same_doc_is_kept():
+    repeats = _Repeats()
+    assert repeats.fresh([change("a", "1-x"), change("b", "1-x")]) == [change("a", "1-x"), change("b", "1-x")]
+    assert repeats.fresh([change("b", "1-x", seq="later"), change("a", "2-y")]) == [change("a", "2-y")]
+
+
+def test_a_row_is_a_repeat_only_when_every_rev_it_lists_was_handed_over():
+    repeats = _Repeats()
+    repeats.fresh([change("a", "3-x")])
+    both = change("a", "3-x", "3-y")  # style=all_docs: a conflict arrived
+    assert repeats.fresh([both]) == [both]
+    assert repeats.fresh([change("a", "3-y", "3-x")]) == []
+
+
+def test_rows_without_an_id_and_revs_are_never_dropped():
+    repeats = _Repeats()
+    event = {"db_name": "mydb", "type": "updated", "seq": "7-g"}  # /_db_updates
+    no_revs = {"seq": "8-g", "id": "a", "changes": []}
+    assert repeats.fresh([event, event, no_revs, no_revs]) == [event, event, no_revs, no_revs]
+
+
+def test_memory_holds_the_last_pairs_only_and_the_oldest_is_forgotten_first():
+    repeats = _Repeats(size=3)
+    repeats.fresh([change(name, "1-x") for name in "abcd"])
+    assert repeats.fresh([change("a", "1-x")]) == [change("a", "1-x")]  # forgotten: handed over again
+    assert repeats.fresh([change("d", "1-x")]) == []
+
+
+def test_the_bound_is_ten_thousand_pairs():
+    repeats = _Repeats()
+    first = [change(f"doc{n}", "1-x") for n in range(REMEMBERED)]
+    assert len(repeats.fresh(first)) == REMEMBERED
+    assert repeats.fresh(first) == []
+    assert len(repeats.fresh([change("one-more", "1-x")])) == 1
+    assert repeats.fresh([first[0]]) == [first[0]]  # the oldest has gone
+    assert len(repeats._seen) == len(repeats._order) == REMEMBERED
+
+
+# --- a Follower reading a rewound feed ------------------------------------------------
+
+
+class Page:
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.status = 200
+        self._body = dumps(body)
+
+    def header(self, name: str) -> str | None:
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        return []
+
+    async def read(self) -> bytes:
+        return self._body
+
+    async def chunks(self) -> Any:
+        yield self._body
+
+    def close(self) -> None:
+        pass
+
+
+class Task:
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self._task = task
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    async def wait(self) -> None:
+        await asyncio.wait([self._task])
+
+
+class Waiter:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def fire(self) -> None:
+        self._event.set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
+class PagesRuntime:
+    """Answers each request with the next page, and records the ``since`` it was asked for."""
+
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self.pages = deque(pages)
+        self.since: list[str | None] = []
+
+    async def request(self, method: str, url: str, headers: Any, body: Any, read_timeout: Any) -> Page:
+        self.since.append(parse_qs(urlsplit(url).query).get("since", [None])[0])
+        return Page(self.pages.popleft())
+
+    def new_waiter(self) -> Waiter:
+        return Waiter()
+
+    def is_cancellation(self, exc: BaseException) -> bool:
+        return isinstance(exc, asyncio.CancelledError)
+
+    def is_awaitable(self, value: Any) -> bool:
+        return False
+
+    async def close(self) -> None:
+        pass
+
+
+def follow(pages: list[dict[str, Any]], page_size: int = 3) -> tuple[list[dict[str, Any]], Any, list[Any]]:
+    """Every change a normal feed over ``pages`` hands over, its last_seq, and the since of each request."""
+    runtime = PagesRuntime(pages)
+
+    async def main() -> tuple[list[dict[str, Any]], Any]:
+        http = Http(runtime, "http://couch.example", None, Timeouts())  # type: ignore[arg-type]
+        request = feed_request(
+            "/db/_changes", feed="normal", since=None, heartbeat=1000, limit=None, page_size=page_size
+        )
+        follower = Follower(http, lambda coro: Task(asyncio.ensure_future(coro)), request)
+        handed = [row async for row in follower]
+        return handed, follower.last_seq
+
+    handed, last_seq = asyncio.run(main())
+    return handed, last_seq, runtime.since
+
+
+def test_a_rewound_page_hands_over_only_what_is_new():
+    first = [change("a", "1-x"), change("b", "1-x"), change("c", "1-x")]
+    rewound = [change("b", "1-x", seq="r1"), change("c", "1-x", seq="r2"), change("d", "1-x")]
+    handed, last_seq, since = follow(
+        [
+            {"results": first, "last_seq": "c-1-x"},
+            {"results": rewound, "last_seq": "d-1-x"},
+            {"results": [], "last_seq": "d-1-x"},
+        ]
+    )
+    assert [row["id"] for row in handed] == ["a", "b", "c", "d"]
+    assert last_seq == "d-1-x"
+    assert since == [None, "c-1-x", "d-1-x"]
+
+
+def test_a_page_of_repeats_only_moves_the_reader_on_and_hands_nothing_over():
+    first = [change("a", "1-x"), change("b", "1-x"), change("c", "1-x")]
+    repeats = [change("a", "1-x", seq="r1"), change("b", "1-x", seq="r2"), change("c", "1-x", seq="r3")]
+    handed, last_seq, since = follow(
+        [
+            {"results": first, "last_seq": "c-1-x"},
+            {"results": repeats, "last_seq": "r3"},
+            {"results": [change("e", "1-x")], "last_seq": "e-1-x"},
+        ]
+    )
+    assert [row["id"] for row in handed] == ["a", "b", "c", "e"]
+    assert since == [None, "c-1-x", "r3"]  # the next request starts after the dropped rows
+    assert last_seq == "e-1-x"
