@@ -8,14 +8,29 @@ only one reactor, so the README's test command runs the suite twice.
 
 The server is ``COUCHDB_URL`` when set (an Apache CouchDB 3.x, with admin
 credentials in the URL), else a PouchDB Server started on a free port.
+
+Two kinds of test do not run by default:
+
+- ``couchdb_cluster``: they kill and revive a node of an Apache CouchDB
+  cluster, so they run only where ``COUCHDB_CLUSTER_URL`` names the
+  cluster's load balancer and ``COUCHDB_CLUSTER_CTL`` a command taking
+  ``kill N`` and ``revive N`` (``../shared/couchdb/cluster.sh``);
+- ``soak``: a long load test, run with ``-m soak``.
+
+docs/testing.md says how to point the suite at your own CouchDB or cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 import os
+import shlex
+import subprocess
 import threading
+import time
+import urllib.error
 import urllib.request
 import uuid
 from typing import Any
@@ -57,6 +72,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.getoption("--reactor") == "asyncio":
         # this run exists for the Twisted flavour on the asyncio reactor only
         items[:] = [item for item in items if "flavour" in getattr(item, "fixturenames", ())]
+    if "soak" not in (config.getoption("markexpr") or ""):
+        not_asked = pytest.mark.skip(reason="a soak test: run it with -m soak")
+        for item in items:
+            if item.get_closest_marker("soak"):
+                item.add_marker(not_asked)
+
+
+_reports: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _reports:
+        terminalreporter.section("figures reported by the tests")
+        for line in _reports:
+            terminalreporter.write_line(line)
 
 
 # --- the server ---------------------------------------------------------------
@@ -73,18 +103,24 @@ class ServerInfo:
         return self.kind == "couchdb"
 
 
-def _kind(url: str) -> str:
+def _admin_request(url: str, method: str, path: str) -> tuple[int, Any]:
+    """A request with the URL's credentials, outside any flavour: (status, decoded answer)."""
     from wallaby.backends.couchdb._core.urls import split_credentials
 
     base, user, password = split_credentials(url)
-    request = urllib.request.Request(base + "/")
+    request = urllib.request.Request(base + path, method=method)
     if user:
-        import base64
-
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        welcome = orjson.loads(answer.read())
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, orjson.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, orjson.loads(error.read() or b"null")
+
+
+def _kind(url: str) -> str:
+    _, welcome = _admin_request(url, "GET", "/")
     return "couchdb" if "couchdb" in welcome else "pouchdb"
 
 
@@ -108,6 +144,48 @@ def _couchdb_only(request: pytest.FixtureRequest) -> None:
         info = request.getfixturevalue("server_info")
         if not info.is_couchdb:
             pytest.skip("Apache CouchDB only: set COUCHDB_URL to run it")
+
+
+@pytest.fixture(scope="session")
+def global_changes(server_info: ServerInfo) -> Any:
+    """``_global_changes``, which CouchDB's ``/_db_updates`` needs; one the session made is deleted after it."""
+    made = server_info.is_couchdb and _admin_request(server_info.url, "PUT", "/_global_changes")[0] in (201, 202)
+    yield
+    if made:
+        _admin_request(server_info.url, "DELETE", "/_global_changes")
+
+
+class Cluster:
+    """An Apache CouchDB cluster behind a load balancer, and the command that kills and revives its nodes."""
+
+    def __init__(self, url: str, ctl: str) -> None:
+        self.url = url.rstrip("/")
+        self.ctl = shlex.split(ctl)
+
+    def kill(self, node: int) -> None:
+        """SIGKILL node ``node`` (1, 2, 3...)."""
+        subprocess.run([*self.ctl, "kill", str(node)], check=True, capture_output=True, timeout=60)
+
+    def revive(self, node: int) -> None:
+        """Start node ``node`` again; returns once it answers."""
+        subprocess.run([*self.ctl, "revive", str(node)], check=True, capture_output=True, timeout=180)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Cluster:
+    url, ctl = os.environ.get("COUCHDB_CLUSTER_URL"), os.environ.get("COUCHDB_CLUSTER_CTL")
+    if not url or not ctl:
+        pytest.skip(
+            "needs an Apache CouchDB cluster: set COUCHDB_CLUSTER_URL (its load balancer, admin credentials "
+            "in the URL) and COUCHDB_CLUSTER_CTL (a command taking 'kill N' and 'revive N')"
+        )
+    return Cluster(url, ctl)
+
+
+@pytest.fixture(autouse=True)
+def _couchdb_cluster(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("couchdb_cluster"):
+        request.getfixturevalue("cluster")
 
 
 # --- the flavours ----------------------------------------------------------------
@@ -157,8 +235,9 @@ class Couch:
     def twisted(self) -> bool:
         return self.flavour != "asyncio"
 
-    def server(self, url: str | None = None, **options: Any) -> Any:
-        server = self.Server(url or self.url, **options)
+    def server(self, url: str | None = None, *args: Any, **options: Any) -> Any:
+        """A Server of this flavour (closed when the test ends); the arguments are the Server's own."""
+        server = self.Server(url or self.url, *args, **options)
         self._servers.append(server)
         return server
 
@@ -207,6 +286,34 @@ class Couch:
             await self.sleep(step)
             waited += step
 
+    async def eventually(
+        self, read: Any, until: Any = bool, *, retry: Any = (), timeout: float = 15.0, step: float = 0.1
+    ) -> Any:
+        """``await read()`` again and again until ``until(answer)`` holds; that answer, or an AssertionError.
+
+        For what CouchDB makes true a moment after it answered: its auth cache,
+        an index being built, the other copies of a cluster (through a load
+        balancer, the next request may go to a node that has not the last
+        write yet). An error of a class in ``retry`` counts as "not yet".
+        Bounded by ``timeout`` seconds; never for what must hold at once.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                answer = await read()
+                if until(answer):
+                    return answer
+                last = f"the last answer was {answer!r}"
+            except retry as error:
+                last = f"the last error was {error!r}"
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"not so within {timeout}s: {last[:500]}")
+            await self.sleep(step)
+
+    def report(self, line: str) -> None:
+        """A figure for the end of the run (pytest's terminal summary)."""
+        _reports.append(f"{self.flavour}: {line}")
+
     async def cleanup(self) -> None:
         for db in self._dbs:
             try:
@@ -223,7 +330,7 @@ def couch(flavour: str, server_info: ServerInfo) -> Couch:
     return Couch(flavour, server_info)
 
 
-def _run(couch: Couch, make_coro: Any) -> None:
+def _run(couch: Couch, make_coro: Any, timeout: float = TEST_TIMEOUT) -> None:
     async def body_then_cleanup() -> None:
         try:
             await make_coro()
@@ -233,7 +340,7 @@ def _run(couch: Couch, make_coro: Any) -> None:
     if couch.flavour == "asyncio":
 
         async def bounded() -> None:
-            await asyncio.wait_for(body_then_cleanup(), TEST_TIMEOUT)
+            await asyncio.wait_for(body_then_cleanup(), timeout)
 
         asyncio.run(bounded())
         return
@@ -243,7 +350,7 @@ def _run(couch: Couch, make_coro: Any) -> None:
 
     def start() -> Any:
         d = defer.Deferred.fromCoroutine(body_then_cleanup())
-        d.addTimeout(TEST_TIMEOUT, reactor)
+        d.addTimeout(timeout, reactor)
         return d
 
     threads.blockingCallFromThread(reactor, start)
@@ -258,5 +365,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     couch = kwargs.get("couch")
     if not isinstance(couch, Couch):
         raise TypeError("an async test takes the `couch` fixture, which picks its flavour")
-    _run(couch, lambda: pyfuncitem.obj(**kwargs))
+    limit = pyfuncitem.get_closest_marker("time_limit")
+    _run(couch, lambda: pyfuncitem.obj(**kwargs), limit.args[0] if limit else TEST_TIMEOUT)
     return True

@@ -1,4 +1,11 @@
-"""Changes feeds on a healthy connection: the seed's callbacks and follow()."""
+"""Changes feeds on a healthy connection: the seed's callbacks and follow().
+
+What CouchDB promises, and so what these tests hold it to: every change
+arrives, and ``last_seq`` resumes after the last change handed over. The
+order does not follow the writes: a database is split into shards (``q``,
+2 by default in CouchDB 3) whose feeds interleave, so a change made before
+another may be handed over after it. Ids are compared sorted.
+"""
 
 import pytest
 
@@ -20,7 +27,7 @@ async def test_changes_callback_receives_every_change_as_lists_with_view_id(couc
     db.changes(cb=callback, since=0)
     await write(db, "a", "b", "c")
     await couch.wait_until(lambda: len(seen) == 3)
-    assert seen == ["a", "b", "c"]
+    assert sorted(seen) == ["a", "b", "c"]
     assert set(view_ids) == {None}
     db.unchanges(cb=callback)
 
@@ -78,8 +85,8 @@ async def test_changes_with_a_design_filter_and_a_view(couch):
     await write(db, "n1", type="note")
     await write(db, "t2", type="task")
     await couch.wait_until(lambda: len(by_filter) == 2 and len(by_view) == 2)
-    assert by_filter == ["t1", "t2"]
-    assert by_view == [("t1", "app/tasks"), ("t2", "app/tasks")]
+    assert sorted(by_filter) == ["t1", "t2"]
+    assert sorted(by_view) == [("t1", "app/tasks"), ("t2", "app/tasks")]
 
 
 async def test_a_callback_returning_an_awaitable_is_awaited_before_more_changes(couch):
@@ -120,7 +127,7 @@ async def test_changes_refuses_bad_arguments_at_once(couch):
 # --- follow() -----------------------------------------------------------------
 
 
-async def test_follow_hands_over_changes_in_order_and_tracks_last_seq(couch):
+async def test_follow_hands_over_every_change_and_tracks_last_seq(couch):
     db = await couch.fresh_db()
     await write(db, "a", "b")
     ids = []
@@ -128,11 +135,12 @@ async def test_follow_hands_over_changes_in_order_and_tracks_last_seq(couch):
         async for change in feed:
             ids.append(change["id"])
             assert feed.last_seq == change["seq"]
-            if change["id"] == "b":
+            if sorted(ids) == ["a", "b"]:
                 await write(db, "c")
             if len(ids) == 3:
                 break
-    assert ids == ["a", "b", "c"]
+    assert sorted(ids) == ["a", "b", "c"]
+    assert ids[-1] == "c"
 
 
 async def test_follow_resumes_from_a_checkpoint(couch):
@@ -141,11 +149,12 @@ async def test_follow_resumes_from_a_checkpoint(couch):
     async with db.follow(since=0, limit=1) as feed:
         first = [change["id"] async for change in feed]
         checkpoint = feed.last_seq
-    assert first == ["a"]
+    assert first in (["a"], ["b"])
     await write(db, "c")
     async with db.follow(since=checkpoint, feed="normal") as feed:
         rest = [change["id"] async for change in feed]
-    assert rest == ["b", "c"]
+    assert set(first) | set(rest) == {"a", "b", "c"}  # nothing after the checkpoint is missed
+    assert "c" in rest
 
 
 @pytest.mark.parametrize("kind", ["normal", "longpoll", "continuous"])
@@ -154,7 +163,7 @@ async def test_each_feed_kind_delivers_all_changes(couch, kind):
     await write(db, *[f"doc{i:02}" for i in range(25)])
     async with db.follow(since=0, feed=kind, page_size=7, limit=25) as feed:
         ids = [change["id"] async for change in feed]
-    assert ids == [f"doc{i:02}" for i in range(25)]
+    assert sorted(ids) == [f"doc{i:02}" for i in range(25)]
 
 
 async def test_normal_feed_ends_when_caught_up(couch):
@@ -162,7 +171,7 @@ async def test_normal_feed_ends_when_caught_up(couch):
     await write(db, "a", "b", "c")
     async with db.follow(feed="normal", page_size=2, include_docs=True) as feed:
         docs = [change["doc"]["_id"] async for change in feed]
-    assert docs == ["a", "b", "c"]
+    assert sorted(docs) == ["a", "b", "c"]
 
 
 async def test_since_now_skips_history(couch):
@@ -179,7 +188,7 @@ async def test_doc_ids_filter_is_posted(couch):
     await write(db, "a", "b", "c", "d")
     async with db.follow(since=0, feed="normal", doc_ids=["b", "d"]) as feed:
         ids = [change["id"] async for change in feed]
-    assert ids == ["b", "d"]
+    assert sorted(ids) == ["b", "d"]
 
 
 @pytest.mark.couchdb_only
@@ -218,7 +227,7 @@ async def test_batches_and_run_with_back_pressure(couch):
         got.append(change["id"])
 
     await db.follow(since=0, feed="normal").run(slow)
-    assert got == [f"d{i}" for i in range(10)]
+    assert sorted(got) == [f"d{i}" for i in range(10)]
 
 
 async def test_run_raises_the_error_that_ended_the_feed(couch):
@@ -308,5 +317,5 @@ async def test_run_waits_for_a_returned_deferred_or_future(couch):
 
     # couch.spawn gives a Deferred under Twisted and a Task under asyncio
     await feed.run(lambda change: couch.spawn(handle(change)))
-    assert done == ["a", "b", "c"]
+    assert sorted(done) == ["a", "b", "c"]
     assert checkpoints[-1] == feed.last_seq

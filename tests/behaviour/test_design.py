@@ -96,7 +96,16 @@ async def test_view_info_answers_for_a_design_document(couch):
     db = await design_db(couch)
     info = await db.view_info("wire")
     assert "view_index" in info
-    assert info == await db.view_info("_design/wire")
+    again = await db.view_info("_design/wire")
+    # the same index; its progress (update_seq, sizes, updater_running) moves while CouchDB's indexer runs
+    assert info.get("name") == again.get("name")
+    assert what_index(info) == what_index(again)
+
+
+def what_index(info):
+    """The index a view_info answer describes: its signature (CouchDB), or what the server said."""
+    index = info["view_index"]
+    return index["signature"] if isinstance(index, dict) else index
 
 
 @pytest.mark.couchdb_only

@@ -191,7 +191,7 @@ class Attachments(Resource):
             raise InvalidType(f"a document must be a dict, not {type(doc).__name__}")
         body, size, default_type = upload_body(data, length, self._client.runtime)
         headers = {"Content-Length": str(size)} if size is not None and not isinstance(body, bytes) else None
-        result = await self._client.json_dict(
+        result = await self._client.write(
             "PUT",
             self._attachment_path(doc_id(doc), name),
             query_string({"rev": doc.get("_rev")}),
@@ -233,7 +233,7 @@ class Attachments(Resource):
         )
         tail = f"--{boundary}--\r\n".encode()
         size = len(head) + len(tail) + sum(len(part.header(boundary)) + part.length + 2 for part in parts)
-        result = await self._client.json_dict(
+        result = await self._client.write(
             "PUT",
             f"{self._path}/{doc_segment(docid)}",
             query_string(params),
@@ -331,6 +331,6 @@ class Attachments(Resource):
     async def delete_attachment(self, doc: MutableMapping[str, Any], name: str) -> Any:
         """``DELETE /{db}/{docid}/{attname}?rev=``: remove an attachment; the new rev is written back."""
         docid, rev = doc_id_rev(doc)
-        result = await self._client.json_dict("DELETE", self._attachment_path(docid, name), query_string({"rev": rev}))
+        result = await self._client.write("DELETE", self._attachment_path(docid, name), query_string({"rev": rev}))
         doc["_rev"] = result["rev"]
         return result

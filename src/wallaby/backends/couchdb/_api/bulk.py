@@ -26,7 +26,7 @@ from .._core.streams import Stream
 __all__ = ["Bulk", "ServerBulk", "bulk_get_items", "save_docs", "write_back"]
 
 _BULK_GET_KEYS = frozenset({"id", "rev", "atts_since"})
-_BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing"})
+_BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing", "w"})
 
 
 def _bulk_get_item(item: object) -> dict[str, Any]:

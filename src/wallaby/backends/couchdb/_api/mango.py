@@ -336,7 +336,10 @@ class Mango(Resource):
         and ``"nouveau"`` need a search service). ``partial_filter_selector``
         limits the index to the documents it matches; ``partitioned=False``
         makes a global index in a partitioned database. Returns
-        ``{"result": "created"|"exists", "id", "name"}``.
+        ``{"result": "created"|"exists", "id", "name"}``: CouchDB answers
+        ``exists`` (and writes nothing) only for the definition spelled as it
+        was stored; ``"n"`` after ``{"n": "asc"}`` is ``created``, the design
+        document written again.
         """
         body = index_body(fields, name, ddoc, type, partial_filter_selector, partitioned)
         return await self._client.json_dict("POST", f"{self._path}/_index", "", body)
