@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, MutableMapping
 from typing import Any, BinaryIO
 
-from .._core.checks import check_doc, doc_id, doc_id_rev, whole_number
+from .._core.checks import check_doc, doc_id, doc_id_rev, non_empty, whole_number
 from .._core.client import Resource
 from .._core.errors import InvalidArgument, InvalidType
 from .._core.json import dumps
@@ -29,10 +29,9 @@ def range_header(byte_range: object) -> str:
     if not isinstance(byte_range, tuple) or len(byte_range) != 2:
         raise InvalidType("range must be a (first, last) tuple")
     first, last = byte_range
-    if not isinstance(first, int) or isinstance(first, bool) or first < 0:
-        raise InvalidArgument(f"range starts at a byte offset >= 0, not {first!r}")
-    if last is not None and (not isinstance(last, int) or isinstance(last, bool) or last < first):
-        raise InvalidArgument(f"range ends at an offset >= its start (inclusive) or None, not {last!r}")
+    whole_number(first, "the first byte of a range")
+    if last is not None and whole_number(last, "the last byte of a range") < first:
+        raise InvalidArgument(f"a range ends at an offset >= its start (inclusive) or None, not {last!r}")
     return f"bytes={first}-{'' if last is None else last}"
 
 
@@ -100,7 +99,7 @@ class _Part:
 
     def __init__(self, name: object, spec: Any, runtime: Runtime) -> None:
         attachment_segment(name)  # checks the name
-        self.name: str = name  # type: ignore[assignment]
+        self.name = non_empty(name, "attachment name")
         content_type = length = None
         if isinstance(spec, tuple):
             if not 2 <= len(spec) <= 3:

@@ -130,7 +130,8 @@ class Server(ServerBulk, DbUpdates, Nodes, Replication, Users):
         """``GET /_uuids?count=N``: ``count`` fresh ids from the server."""
         whole_number(count, "count", 1)
         result = await self._client.json_dict("GET", "/_uuids", f"?count={count}")
-        return result["uuids"]  # type: ignore[no-any-return]
+        uuids: list[str] = result["uuids"]
+        return uuids
 
     async def create(self, name: str, **params: Any) -> Database:
         """``PUT /{db}``: create a database (``q``, ``n``, ``partitioned``) and return it."""

@@ -293,9 +293,9 @@ class Follower:
     async def __anext__(self) -> dict[str, Any]:
         while self._position >= len(self._current):
             batch = await self._start().get()
-            if batch is _END:
+            if isinstance(batch, _Closed):
                 raise StopAsyncIteration
-            self._current = batch  # type: ignore[assignment]
+            self._current = batch
             self._position = 0
         change = self._current[self._position]
         self._position += 1
@@ -311,9 +311,9 @@ class Follower:
             batch = self._current[self._position :]
         else:
             got = await self._start().get()
-            if got is _END:
+            if isinstance(got, _Closed):
                 raise StopAsyncIteration
-            batch = got  # type: ignore[assignment]
+            batch = got
         self._current, self._position = [], 0
         self._handed_over(_last_seq(batch), len(batch))
         return batch

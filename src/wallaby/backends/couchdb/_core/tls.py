@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from typing import Union
 
+from .checks import flag
 from .errors import InvalidArgument, InvalidType, TLSError
 
 __all__ = ["TLSConfig", "check_tls", "tls_error"]
@@ -66,8 +67,7 @@ class TLSConfig:
         key_file: Path | None = None,
         verify: bool = True,
     ) -> None:
-        if not isinstance(verify, bool):
-            raise InvalidType(f"verify must be True or False, not {verify!r}")
+        flag(verify, "verify")
         if key_file is not None and cert_file is None:
             raise InvalidArgument("key_file needs cert_file (the client certificate it belongs to)")
         if ca_file is not None and not verify:
