@@ -197,16 +197,19 @@ class _HandOff:
 class _Repeats:
     """The (id, rev) pairs handed over lately: at most ``size``, the oldest forgotten first."""
 
-    __slots__ = ("_size", "_seen", "_order")
+    __slots__ = ("_size", "_seen", "_order", "dropped")
 
     def __init__(self, size: int = REMEMBERED) -> None:
         self._size = size
         self._seen: set[tuple[str, str]] = set()
         self._order: deque[tuple[str, str]] = deque()
+        self.dropped = 0
 
     def fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows of ``batch`` that are not repeats; their pairs are remembered from now on."""
-        return [row for row in batch if self._is_new(row)]
+        fresh = [row for row in batch if self._is_new(row)]
+        self.dropped += len(batch) - len(fresh)
+        return fresh
 
     def _is_new(self, row: dict[str, Any]) -> bool:
         docid, changes = row.get("id"), row.get("changes")
@@ -435,6 +438,8 @@ class Follower:
         """Hand a batch over, repeats dropped; True when the limit is reached."""
         seq = _last_seq(batch)
         fresh = self._repeats.fresh(batch)
+        if len(fresh) < len(batch):
+            log.info("feed %s: %d change(s) sent again dropped", self._http.url(self._request.path), len(batch) - len(fresh))
         remaining = self._remaining()
         reached = remaining is not None and len(fresh) >= remaining
         if reached:
