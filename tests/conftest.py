@@ -97,6 +97,11 @@ class ServerInfo:
         self.url = url
         self.kind = kind
         self.process = process
+        self.copies = 1
+        if self.is_couchdb:  # a database's copies of each shard: 1 on one node, n (3) on a cluster
+            status, users = _admin_request(url, "GET", "/_users")
+            if status == 200:
+                self.copies = users.get("cluster", {}).get("n", 1)
 
     @property
     def is_couchdb(self) -> bool:
@@ -221,6 +226,11 @@ class Couch:
         self.url = info.url
         self.info = info
         self.is_couchdb = info.is_couchdb
+        self.on_a_cluster = info.copies > 1
+        # Write options for a test that reads through a view, _all_docs, _find, a changes feed or a
+        # database's counts right after writing. On a cluster those read one copy of each shard, and
+        # a write is answered once a majority of copies has it: w=n makes every copy have it first.
+        self.all_copies: dict[str, Any] = {"w": info.copies} if self.on_a_cluster else {}
         if flavour == "asyncio":
             import wallaby.backends.couchdb.aio as module
         else:
@@ -244,11 +254,18 @@ class Couch:
     def db_name(self, prefix: str = "test") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
-    async def fresh_db(self, prefix: str = "test") -> Any:
-        """A new empty database, deleted when the test ends."""
+    async def fresh_db(self, prefix: str = "test", **options: Any) -> Any:
+        """A new empty database (``create()`` takes ``options``), deleted when the test ends.
+
+        Always a new name: on a cluster a database deleted and made again at once under the same
+        name may meet its old shards on a node that has not yet seen the delete.
+        """
         db = self.Database(self.db_name(prefix), url=self.url)
-        await db.create()
+        await db.create(**options)
         self._dbs.append(db)
+        if self.on_a_cluster:  # the other nodes learn of a new database a moment later
+            for _ in range(self.info.copies):
+                await self.eventually(db.info, retry=self.module.NotFound)
         return db
 
     def offline_db(self) -> Any:
@@ -259,7 +276,26 @@ class Couch:
         """A document whose leaves are ``revs`` (REV_B and REV_C by default), written as a replicator does."""
         revs = revs or (REV_B, REV_C)
         docs = [{"_id": docid, "_rev": rev, "leaf": rev[-1]} for rev in revs]
-        await db.save({"docs": docs}, new_edits=False)
+        await db.save({"docs": docs}, new_edits=False, **self.all_copies)
+
+    async def missing(self, db: Any, docid: str) -> bool:
+        """Is the document missing, or deleted?"""
+        try:
+            await db.get(docid)
+        except self.module.NotFound:
+            return True
+        return False
+
+    async def db_gone(self, db: Any) -> bool:
+        """Is the database gone? On a cluster a node may open it for a moment after it is deleted, or
+        answer 500 "No DB shards could be opened" while its map of the shards catches up."""
+        try:
+            await db.info()
+        except self.module.NotFound:
+            return True
+        except self.module.ServerError:
+            return False
+        return False
 
     async def sleep(self, seconds: float) -> None:
         if self.twisted:

@@ -33,6 +33,10 @@ def bare(url: str) -> str:
 async def new_user(couch, password: str = "pw-1", roles=()) -> str:
     name = f"user_{uuid.uuid4().hex[:10]}"
     await couch.server().create_user(name, password, roles)
+    # on a cluster the node that answers may not find the new user for a moment; a few logins go round
+    probe = couch.server(bare(couch.url))
+    for _ in range(couch.info.copies):
+        await couch.eventually(lambda: probe.login(name, password), retry=couch.module.Unauthorized)
     return name
 
 
@@ -46,7 +50,10 @@ async def drop_user(couch, name: str) -> None:
 async def member_db(couch, name: str):
     """A fresh database whose members are ``name`` (CouchDB 3 makes new ones admin-only)."""
     db = await couch.fresh_db()
-    await db.set_security({"members": {"names": [name], "roles": []}})
+    security = {"members": {"names": [name], "roles": []}}
+    await db.set_security(security)
+    for _ in range(couch.info.copies):  # on a cluster, each copy of each shard has it a moment later
+        await couch.eventually(db.security, until=lambda found: found == security)
     return db
 
 

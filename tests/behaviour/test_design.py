@@ -30,7 +30,8 @@ DOCS = [{"_id": f"v{n}", "n": n, "name": f"name{n}", "type": "a" if n % 2 else "
 async def design_db(couch):
     db = await couch.fresh_db()
     await db.put_design("wire", views=VIEWS, shows=SHOWS, lists=LISTS, updates=UPDATES)
-    await db.save({"docs": [dict(doc) for doc in DOCS] + [{"_id": "path/doc", "n": 100, "name": "slashy"}]})
+    docs = [dict(doc) for doc in DOCS] + [{"_id": "path/doc", "n": 100, "name": "slashy"}]
+    await db.save({"docs": docs}, **couch.all_copies)
     return db
 
 
@@ -47,7 +48,7 @@ async def test_put_design_creates_a_design_document_whose_views_work(couch):
     assert result["ok"] is True and result["id"] == "_design/d"
     stored = await db.get("_design/d")
     assert stored["views"] == {"by_n": {"map": "function(doc){ emit(doc.n, null); }"}}
-    await db.save({"_id": "x", "n": 7})
+    await db.save({"_id": "x", "n": 7}, **couch.all_copies)
     assert [row["key"] for row in await db.view("d/by_n")] == [7]
 
 

@@ -174,7 +174,8 @@ async def test_resolve_conflicts_reports_a_leaf_changed_meanwhile_in_its_result(
     await couch.conflicted(db, "c")
 
     async def choose(leaves):
-        await db.save({"docs": [{"_id": "c", "_rev": REV_B, "leaf": "b2"}]})  # REV_B is no longer a leaf
+        # REV_B is no longer a leaf, on every copy
+        await db.save({"docs": [{"_id": "c", "_rev": REV_B, "leaf": "b2"}]}, **couch.all_copies)
         return next(leaf for leaf in leaves if leaf["_rev"] == REV_C)
 
     results = await db.resolve_conflicts("c", choose)

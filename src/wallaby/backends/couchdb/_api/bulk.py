@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
-from .._core.checks import as_list, check_doc, doc_id, flag, refuse_unknown
+from .._core.checks import as_list, check_doc, doc_id, flag, refuse_unknown, whole_number
 from .._core.client import Client, Resource
 from .._core.errors import InvalidArgument, InvalidType
 from .._core.json import JSON_TYPE, dumps, loads
@@ -105,6 +105,7 @@ class Bulk(Resource):
         docs: Sequence[MutableMapping[str, Any]],
         new_edits: bool = True,
         all_or_nothing: bool = False,
+        w: int | None = None,
     ) -> list[dict[str, Any]]:
         """``POST /{db}/_bulk_docs``: create, update and delete many documents in one request.
 
@@ -113,7 +114,9 @@ class Bulk(Resource):
         not raised. Each new rev is written into its document, as ``save()`` does.
         ``new_edits=False`` stores the given ``_rev``s as they are (replication;
         CouchDB then answers ``[]``). ``all_or_nothing`` is refused by CouchDB
-        2.0 and later (417, raised as ClientError).
+        2.0 and later (417, raised as ClientError). ``w``: on a cluster, how
+        many copies of each document must be written before CouchDB answers
+        (a majority unless told).
         """
         checked = as_list(docs, "docs")
         params: dict[str, Any] = {}
@@ -122,6 +125,8 @@ class Bulk(Resource):
             params["new_edits"] = False
         if flag(all_or_nothing, "all_or_nothing"):
             params["all_or_nothing"] = True
+        if w is not None:
+            params["w"] = whole_number(w, "w", 1)
         return await save_docs(self._client, self._path, {"docs": checked}, params)
 
     async def bulk_get(

@@ -305,7 +305,7 @@ class Replication(Resource):
             since_seq=since_seq,
             options=options,
         )
-        return await self._client.json_dict("PUT", path, "", body)
+        return await self._client.write("PUT", path, "", body)
 
     async def stop_replication(self, docid: str, replicator_db: str = "_replicator") -> dict[str, Any]:
         """``DELETE /_replicator/{docid}?rev=``: delete the replication document, which stops it.
@@ -318,7 +318,7 @@ class Replication(Resource):
         while True:
             rev = (await self._client.json_dict("GET", path))["_rev"]
             try:
-                return await self._client.json_dict("DELETE", path, query_string({"rev": rev}))
+                return await self._client.write("DELETE", path, query_string({"rev": rev}))
             except Conflict:
                 attempts -= 1
                 if not attempts:

@@ -439,7 +439,8 @@ class Follower:
         seq = _last_seq(batch)
         fresh = self._repeats.fresh(batch)
         if len(fresh) < len(batch):
-            log.info("feed %s: %d change(s) sent again dropped", self._http.url(self._request.path), len(batch) - len(fresh))
+            url = self._http.url(self._request.path)
+            log.info("feed %s: %d change(s) sent again, dropped", url, len(batch) - len(fresh))
         remaining = self._remaining()
         reached = remaining is not None and len(fresh) >= remaining
         if reached:
