@@ -22,9 +22,10 @@ Rules kept here:
   shard ranges from another copy at an older checkpoint. A change row whose
   every (id, rev) in ``changes`` was handed over already is dropped (its seq
   still moves the reader on). Memory is bounded: the last ``REMEMBERED``
-  (10,000) pairs are kept, the oldest forgotten first, so only a repeat of a
-  change handed over more than 10,000 changes ago comes through again. A
-  row without ``id`` or ``changes`` (``/_db_updates``) is never dropped.
+  (10,000) pairs are kept (about 3 MB), the oldest forgotten first, so only
+  a repeat of a change handed over more than 10,000 changes ago comes
+  through again. A row without ``id`` or ``changes`` (``/_db_updates``) is
+  never dropped.
 """
 
 from __future__ import annotations
