@@ -281,6 +281,19 @@ async def test_closing_the_server_ends_a_waiting_iteration(couch):
             await admin.delete(name)
 
 
+async def test_leaving_the_loop_while_changes_still_flow_stops_the_reader(couch):
+    # Under Twisted the consumer runs inside the reader's hand-over (a fired Deferred calls back at
+    # once), so it closes the feed from there: the reader must still stop, not wait for a taker.
+    db = await couch.fresh_db()
+    await db.save({"docs": [{"_id": f"d{n:03}"} for n in range(300)]}, **couch.all_copies)
+    states = []
+    async with db.follow(since=0, status=lambda state, error: states.append(state)) as feed:
+        async for change in feed:
+            if change["id"] == "d005":
+                break
+    await couch.wait_until(lambda: "stopped" in states, timeout=5)
+
+
 async def test_close_stops_a_waiting_iteration_promptly(couch):
     db = await couch.fresh_db()
     feed = db.follow(since="now")

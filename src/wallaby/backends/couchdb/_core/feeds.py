@@ -17,6 +17,10 @@ Rules kept here:
   consumer.
 - ``since="now"`` is turned into a real seq before following, so changes
   made during a reconnect are not skipped.
+- A closed feed's reader stops after the hand-over it is in. Under Twisted
+  a fired Deferred calls back at once, so the consumer may resume, and close
+  the feed, inside the reader's own ``put``; cancelling a task from within
+  its own call is lost, so the reader checks ``_closed`` after each batch.
 - Each (id, rev) is handed over once in a Follower's life. A cluster's feed
   may send a change again: when a node is lost, CouchDB resumes that node's
   shard ranges from another copy at an older checkpoint. A change row whose
@@ -436,7 +440,7 @@ class Follower:
         return loads(await response.read())["last_seq"]
 
     async def _deliver(self, hand_off: _HandOff, batch: list[dict[str, Any]]) -> bool:
-        """Hand a batch over, repeats dropped; True when the limit is reached."""
+        """Hand a batch over, repeats dropped; True when the feed is to end (the limit, or closed)."""
         seq = _last_seq(batch)
         fresh = self._repeats.fresh(batch)
         if len(fresh) < len(batch):
@@ -452,7 +456,7 @@ class Follower:
             self._read += len(fresh)
         if seq is not None:
             self._read_seq = seq
-        return reached
+        return reached or self._closed
 
     async def _continuous(self, hand_off: _HandOff) -> bool:
         heartbeat = self._request.heartbeat
