@@ -14,10 +14,12 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from hosts import Canned
 from wallaby.backends.couchdb._core.feeds import REMEMBERED, Follower, _Repeats, feed_request
 from wallaby.backends.couchdb._core.http import Http
 from wallaby.backends.couchdb._core.json import dumps
 from wallaby.backends.couchdb._core.runtime import Timeouts
+from wallaby.backends.couchdb.aio._runtime import AioRuntime
 
 
 def change(docid: str, *revs: str, seq: str | None = None) -> dict[str, Any]:
@@ -68,71 +70,17 @@ def test_the_bound_is_ten_thousand_pairs():
 # --- a Follower reading a rewound feed ------------------------------------------------
 
 
-class Page:
-    def __init__(self, body: dict[str, Any]) -> None:
-        self.status = 200
-        self._body = dumps(body)
-
-    def header(self, name: str) -> str | None:
-        return None
-
-    def header_values(self, name: str) -> list[str]:
-        return []
-
-    async def read(self) -> bytes:
-        return self._body
-
-    async def chunks(self) -> Any:
-        yield self._body
-
-    def close(self) -> None:
-        pass
-
-
-class Task:
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self._task = task
-
-    def cancel(self) -> None:
-        self._task.cancel()
-
-    async def wait(self) -> None:
-        await asyncio.wait([self._task])
-
-
-class Waiter:
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-
-    async def wait(self) -> None:
-        await self._event.wait()
-
-
-class PagesRuntime:
-    """Answers each request with the next page, and records the ``since`` it was asked for."""
+class PagesRuntime(AioRuntime):
+    """The asyncio runtime, answering each request with the next page and recording its ``since``."""
 
     def __init__(self, pages: list[dict[str, Any]]) -> None:
+        super().__init__(Timeouts())
         self.pages = deque(pages)
         self.since: list[str | None] = []
 
-    async def request(self, method: str, url: str, headers: Any, body: Any, read_timeout: Any) -> Page:
+    async def request(self, method: str, url: str, headers: Any, body: Any, read_timeout: Any) -> Any:
         self.since.append(parse_qs(urlsplit(url).query).get("since", [None])[0])
-        return Page(self.pages.popleft())
-
-    def new_waiter(self) -> Waiter:
-        return Waiter()
-
-    def is_cancellation(self, exc: BaseException) -> bool:
-        return isinstance(exc, asyncio.CancelledError)
-
-    def is_awaitable(self, value: Any) -> bool:
-        return False
-
-    async def close(self) -> None:
-        pass
+        return Canned(200, dumps(self.pages.popleft()))
 
 
 def follow(pages: list[dict[str, Any]], page_size: int = 3) -> tuple[list[dict[str, Any]], Any, list[Any]]:
@@ -140,11 +88,11 @@ def follow(pages: list[dict[str, Any]], page_size: int = 3) -> tuple[list[dict[s
     runtime = PagesRuntime(pages)
 
     async def main() -> tuple[list[dict[str, Any]], Any]:
-        http = Http(runtime, "http://couch.example", None, Timeouts())  # type: ignore[arg-type]
+        http = Http(runtime, "http://couch.example", None, Timeouts())
         request = feed_request(
             "/db/_changes", feed="normal", since=None, heartbeat=1000, limit=None, page_size=page_size
         )
-        follower = Follower(http, lambda coro: Task(asyncio.ensure_future(coro)), request)
+        follower = Follower(http, lambda coro: runtime.spawn(coro, lambda: None), request)
         handed = [row async for row in follower]
         return handed, follower.last_seq
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import wire
-from hosts import classes
+from hosts import Canned, classes
 from wallaby.backends.couchdb._core.errors import InvalidArgument, InvalidType, ResponseError
 from wallaby.backends.couchdb._core.json import loads
 
@@ -29,26 +29,6 @@ SOURCE = "http://admin:<redacted>@127.0.0.1:5985/wire_rep_src"  # the corpus' UR
 
 
 # --- a recording Runtime -----------------------------------------------------------
-
-
-class Canned:
-    """A Response whose status and body are known in advance."""
-
-    def __init__(self, status: int = 200, body: bytes = b"{}") -> None:
-        self.status = status
-        self._body = body
-
-    def header(self, name: str) -> str | None:
-        return "application/json" if name.lower() == "content-type" else None
-
-    async def read(self) -> bytes:
-        return self._body
-
-    async def chunks(self) -> Any:
-        yield self._body
-
-    def close(self) -> None:
-        pass
 
 
 class RecordingRuntime:
