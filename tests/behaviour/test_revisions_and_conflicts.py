@@ -24,7 +24,10 @@ async def test_get_with_open_revs_all_includes_a_deleted_leaf(couch):
     db = await couch.fresh_db()
     await couch.conflicted(db, "c")
     await db.delete({"_id": "c", "_rev": REV_B})
-    leaves = [leaf["ok"] for leaf in await db.get("c", open_revs="all")]
+    answer = await couch.eventually(  # on a cluster, a copy read may learn of the delete a moment later
+        lambda: db.get("c", open_revs="all"), until=lambda leaves: any(leaf["ok"].get("_deleted") for leaf in leaves)
+    )
+    leaves = [leaf["ok"] for leaf in answer]
     assert sorted(leaf.get("_deleted", False) for leaf in leaves) == [False, True]
 
 
@@ -65,7 +68,9 @@ async def test_get_with_deleted_conflicts_lists_the_deleted_leaves(couch):
     db = await couch.fresh_db()
     await couch.conflicted(db, "c")
     deleted = await db.delete({"_id": "c", "_rev": REV_B})
-    got = await db.get("c", deleted_conflicts=True)
+    got = await couch.eventually(
+        lambda: db.get("c", deleted_conflicts=True), until=lambda doc: "_deleted_conflicts" in doc
+    )
     assert got["_deleted_conflicts"] == [deleted["rev"]]
 
 
@@ -73,7 +78,9 @@ async def test_get_with_conflicts_and_deleted_conflicts_leaves_out_a_deleted_lea
     db = await couch.fresh_db()
     await couch.conflicted(db, "c")
     await db.delete({"_id": "c", "_rev": REV_B})
-    got = await db.get("c", conflicts=True, deleted_conflicts=True)
+    got = await couch.eventually(
+        lambda: db.get("c", conflicts=True, deleted_conflicts=True), until=lambda doc: "_conflicts" not in doc
+    )
     assert "_conflicts" not in got
 
 
@@ -81,7 +88,8 @@ async def test_get_with_conflicts_and_deleted_conflicts_leaves_out_a_deleted_lea
 
 
 # resolve_conflicts() writes to a majority of a cluster's copies: a read right after it may meet
-# a copy with the old leaves, so the reads below wait (bounded) for the state they check.
+# a copy with the old leaves, so the reads below wait (bounded) for the state they check, as the
+# reads after a delete above do.
 
 
 async def test_conflicts_lists_the_losing_revs(couch):
