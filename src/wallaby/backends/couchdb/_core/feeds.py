@@ -12,9 +12,10 @@ Rules kept here:
   consumer, and a batch is what one read of the socket (continuous) or one
   page of ``page_size`` changes (normal, longpoll) holds.
 - A cut, reset or silent connection (no heartbeat within twice its interval),
-  and a 5xx, are retried with the Backoff policy; any other error (401, 403,
-  a missing database or filter, ...) ends the feed and is raised to the
-  consumer.
+  a 5xx, and CouchDB's ``nodedown`` (412 "progress not possible": the node
+  holding a shard copy the seq names is down, until it is back) are retried
+  with the Backoff policy; any other error (401, 403, a missing database or
+  filter, ...) ends the feed and is raised to the consumer.
 - ``since="now"`` is turned into a real seq before following, so changes
   made during a reconnect are not skipped.
 - A closed feed's reader stops after the hand-over it is in. Under Twisted
@@ -57,7 +58,6 @@ log = logging.getLogger("wallaby.backends.couchdb.feeds")
 
 FEEDS = ("continuous", "longpoll", "normal")
 STATES = ("connected", "disconnected", "reconnecting", "stopped")
-_RETRYABLE = (NetworkError, ServerError)
 REMEMBERED = 10_000
 """How many (id, rev) pairs handed over a Follower remembers, to drop repeats."""
 
@@ -397,7 +397,9 @@ class Follower:
                     attempt = 0
                     if finished:
                         break
-                except _RETRYABLE as exc:
+                except (NetworkError, ResponseError) as exc:
+                    if not _retryable(exc):
+                        raise
                     attempt = 1 if self._received else attempt + 1
                     if self._backoff.gives_up(attempt):
                         raise
@@ -511,6 +513,11 @@ class Follower:
         if result.get("last_seq") is not None:
             self._read_seq = result["last_seq"]
         return request.feed == "normal" and len(results) < size
+
+
+def _retryable(error: NetworkError | ResponseError) -> bool:
+    """No answer, a 5xx, or CouchDB's ``nodedown``: a later try may not meet it."""
+    return isinstance(error, (NetworkError, ServerError)) or error.error == "nodedown"
 
 
 def _last_seq(batch: list[dict[str, Any]]) -> Any:

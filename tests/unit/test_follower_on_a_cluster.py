@@ -1,10 +1,12 @@
-"""A Follower hands each (id, rev) over once, remembering a bounded number of them.
+"""What a Follower does with a cluster's feed when a node is lost.
 
 After a node is lost, a cluster's ``_changes`` resumes that node's shard
 ranges from another copy at an older checkpoint and sends some changes
-again. Here a stand-in Runtime answers a normal feed with pages that repeat
-rows, the way such a rewind does, and the Follower must drop the repeats,
-keep every new revision, and move its position past what it dropped.
+again: a Follower hands each (id, rev) over once, remembering a bounded
+number of them. While the node is down CouchDB may also refuse the feed with
+412 ``nodedown`` ("progress not possible"), which passes once the node is
+back: a Follower retries it. Here the asyncio runtime answers a normal feed
+with pages as such a cluster does.
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from hosts import Canned
+from wallaby.backends.couchdb._core.errors import PreconditionFailed
 from wallaby.backends.couchdb._core.feeds import REMEMBERED, Follower, _Repeats, feed_request
 from wallaby.backends.couchdb._core.http import Http
 from wallaby.backends.couchdb._core.json import dumps
+from wallaby.backends.couchdb._core.retry import Backoff
 from wallaby.backends.couchdb._core.runtime import Timeouts
 from wallaby.backends.couchdb.aio._runtime import AioRuntime
+
+FAST = Backoff(first=0.001, cap=0.01)
 
 
 def change(docid: str, *revs: str, seq: str | None = None) -> dict[str, Any]:
@@ -73,17 +81,19 @@ def test_the_bound_is_ten_thousand_pairs():
 class PagesRuntime(AioRuntime):
     """The asyncio runtime, answering each request with the next page and recording its ``since``."""
 
-    def __init__(self, pages: list[dict[str, Any]]) -> None:
+    def __init__(self, pages: list[Any]) -> None:
         super().__init__(Timeouts())
         self.pages = deque(pages)
         self.since: list[str | None] = []
 
     async def request(self, method: str, url: str, headers: Any, body: Any, read_timeout: Any) -> Any:
         self.since.append(parse_qs(urlsplit(url).query).get("since", [None])[0])
-        return Canned(200, dumps(self.pages.popleft()))
+        page = self.pages.popleft()
+        status, answer = page if isinstance(page, tuple) else (200, page)
+        return Canned(status, dumps(answer))
 
 
-def follow(pages: list[dict[str, Any]], page_size: int = 3) -> tuple[list[dict[str, Any]], Any, list[Any]]:
+def follow(pages: list[Any], page_size: int = 3) -> tuple[list[dict[str, Any]], Any, list[Any]]:
     """Every change a normal feed over ``pages`` hands over, its last_seq, and the since of each request."""
     runtime = PagesRuntime(pages)
 
@@ -92,7 +102,7 @@ def follow(pages: list[dict[str, Any]], page_size: int = 3) -> tuple[list[dict[s
         request = feed_request(
             "/db/_changes", feed="normal", since=None, heartbeat=1000, limit=None, page_size=page_size
         )
-        follower = Follower(http, lambda coro: runtime.spawn(coro, lambda: None), request)
+        follower = Follower(http, lambda coro: runtime.spawn(coro, lambda: None), request, backoff=FAST)
         handed = [row async for row in follower]
         return handed, follower.last_seq
 
@@ -128,3 +138,26 @@ def test_a_page_of_repeats_only_moves_the_reader_on_and_hands_nothing_over():
     assert [row["id"] for row in handed] == ["a", "b", "c", "e"]
     assert since == [None, "c-1-x", "r3"]  # the next request starts after the dropped rows
     assert last_seq == "e-1-x"
+
+
+NODEDOWN = (412, {"error": "nodedown", "reason": "progress not possible"})
+
+
+def test_nodedown_is_retried_until_the_node_is_back():
+    first = [change("a", "1-x"), change("b", "1-x"), change("c", "1-x")]
+    handed, last_seq, since = follow(
+        [
+            {"results": first, "last_seq": "c-1-x"},
+            NODEDOWN,
+            NODEDOWN,
+            {"results": [change("d", "1-x")], "last_seq": "d-1-x"},
+        ]
+    )
+    assert [row["id"] for row in handed] == ["a", "b", "c", "d"]
+    assert since == [None, "c-1-x", "c-1-x", "c-1-x"]  # each try resumes where the feed was
+    assert last_seq == "d-1-x"
+
+
+def test_another_412_ends_the_feed_with_its_error():
+    with pytest.raises(PreconditionFailed):
+        follow([(412, {"error": "file_exists", "reason": "no"})])
