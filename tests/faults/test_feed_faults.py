@@ -92,7 +92,18 @@ async def test_a_feed_cut_again_and_again_loses_and_repeats_nothing(couch, fault
         states: list = []
         feed = watched.follow(since=0, heartbeat=500, backoff=FAST, status=lambda s, e: states.append(s))
         consumer = couch.spawn(collect(feed, 3000, got))
-        with Chaos(getattr(proxy, fault), every=0.07) as chaos:
+        fault_now = getattr(proxy, fault)
+        seen = [0]
+
+        def fault_after_progress() -> int:
+            # a loaded machine may take longer than 70 ms to reconnect: cut only after the
+            # feed has handed something over since the last cut, so that it always advances
+            if len(got) == seen[0]:
+                return 0
+            seen[0] = len(got)
+            return fault_now()
+
+        with Chaos(fault_after_progress, every=0.07) as chaos:
             ids = await write_many(couch, db, 3000, batch=50, pause=0.03)
             # keep cutting until a good part has come through the cuts...
             await couch.wait_until(lambda: len(got) >= 1000, timeout=150)
