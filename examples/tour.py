@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A tour of wallaby.backends.couchdb: every method of the seed, in both flavours.
 
-    ./dev tour                                              # a throwaway server
+    ./dev tour                                              # the embedded store, no server
     COUCHDB_URL=http://admin:secret@localhost:5984 ./dev tour   # your CouchDB
 
-Without ``COUCHDB_URL`` it starts a PouchDB Server in memory on a free loopback
-port and stops it at the end. The same ``tour()`` body then runs twice:
+Without ``COUCHDB_URL`` it runs on the embedded store, in memory
+(``memory://tour``): the same API answered in the process from SQLite, with
+no server and no Node.js. The same ``tour()`` body then runs twice:
 
 1. under asyncio, with ``wallaby.backends.couchdb.aio`` (methods are coroutines);
 2. under Twisted's default reactor, with ``wallaby.backends.couchdb`` (the seed's
@@ -21,21 +22,17 @@ ends the tour with a non-zero exit status.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import reprlib
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from wallaby.backends.couchdb.testing import PouchDBServer, free_port
-
-HERE = Path(__file__).resolve().parent
+from wallaby.backends.couchdb.testing import free_port
 
 _repr = reprlib.Repr()
 _repr.maxstring = 60
@@ -269,20 +266,18 @@ def run_twisted(url: str) -> None:
     task.react(main)
 
 
+STORE_URL = "memory://tour"
+
+
 def main() -> None:
     url = os.environ.get("COUCHDB_URL")
-    local = HERE.parent / "node_modules" / ".bin" / "pouchdb-server"
-    if local.exists():
-        os.environ.setdefault("POUCHDB_SERVER", str(local))
-    with contextlib.ExitStack() as stack:
-        if url:
-            print(f"using COUCHDB_URL: {split_url(url)[0]}", flush=True)
-        else:
-            stack.callback(print, "stopped the PouchDB Server", flush=True)
-            url = stack.enter_context(PouchDBServer())
-            print(f"started a throwaway PouchDB Server (in memory) at {url}", flush=True)
-        run_asyncio(url)
-        run_twisted(url)  # calls sys.exit: 0 when the tour succeeded, 1 when it failed
+    if url:
+        print(f"using COUCHDB_URL: {split_url(url)[0]}", flush=True)
+    else:
+        url = STORE_URL
+        print(f"using the embedded store in memory ({url}): no server", flush=True)
+    run_asyncio(url)
+    run_twisted(url)  # calls sys.exit: 0 when the tour succeeded, 1 when it failed
 
 
 if __name__ == "__main__":

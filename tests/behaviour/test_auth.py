@@ -24,6 +24,8 @@ import pytest
 
 from wallaby.backends.couchdb.testing import free_port
 
+pytestmark = pytest.mark.server_only("the embedded store is in admin party: it checks no credentials")
+
 
 def bare(url: str) -> str:
     parts = urlsplit(url)

@@ -115,6 +115,7 @@ async def test_name_must_be_a_non_empty_str(couch):
         couch.Database("", url=couch.url)
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_user_and_password_are_sent(couch):
     async with couch.Database(couch.db_name(), "nobody", "wr0ng-pass", bare(couch.url)) as db:
         with pytest.raises(couch.module.Unauthorized) as caught:
@@ -122,12 +123,14 @@ async def test_user_and_password_are_sent(couch):
     assert caught.value.status == 401
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_username_is_accepted_for_user(couch):
     async with couch.Database(couch.db_name(), username="nobody", password="wr0ng-pass", url=bare(couch.url)) as db:
         with pytest.raises(couch.module.Unauthorized):
             await db.info()
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_credentials_in_the_url_are_sent_and_never_shown(couch):
     parts = urlsplit(bare(couch.url))
     url = urlunsplit((parts.scheme, f"nobody:s3cret-pw@{parts.netloc}", parts.path, "", ""))

@@ -9,7 +9,11 @@ for an event to be recorded.
 
 import pytest
 
-pytestmark = [pytest.mark.couchdb_only, pytest.mark.usefixtures("global_changes")]  # PouchDB Server has none
+pytestmark = [
+    pytest.mark.couchdb_only,  # PouchDB Server has no /_db_updates
+    pytest.mark.server_only("the embedded store keeps no _db_updates feed"),
+    pytest.mark.usefixtures("global_changes"),
+]
 
 
 async def test_db_updates_hands_over_created_and_deleted_databases(couch):

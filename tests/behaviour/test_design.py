@@ -161,15 +161,7 @@ async def test_a_missing_show_function_is_not_found(couch):
 # --- list functions -----------------------------------------------------------------------
 
 
-def lists_work(couch):
-    # PouchDB Server answers a list with both Content-Length and Transfer-Encoding: chunked
-    # (an unchunked body), which aiohttp refuses as a malformed response; Twisted reads it.
-    if couch.flavour == "asyncio" and not couch.is_couchdb:
-        pytest.skip("PouchDB Server's _list answers are malformed HTTP that aiohttp refuses")
-
-
 async def test_list_view_runs_a_list_function_over_view_rows(couch):
-    lists_work(couch)
     db = await design_db(couch)
     listed = await db.list_view("wire", "l", "by_n", limit=3)
     assert listed.text() == "1=name1\n2=name2\n3=name3\n"
@@ -177,7 +169,6 @@ async def test_list_view_runs_a_list_function_over_view_rows(couch):
 
 
 async def test_list_view_encodes_view_options_as_json(couch):
-    lists_work(couch)
     db = await design_db(couch)
     assert (await db.list_view("wire", "l", "by_type", key="a", reduce=False)).text() == "a=1\na=3\na=5\n"
     assert (await db.list_view("wire", "l", "by_n", startkey=2, endkey=4)).text() == "2=name2\n3=name3\n4=name4\n"
@@ -185,7 +176,6 @@ async def test_list_view_encodes_view_options_as_json(couch):
 
 
 async def test_list_view_over_a_view_of_another_design_document(couch):
-    lists_work(couch)
     db = await design_db(couch)
     await db.put_design("other", views={"by_name": "function(doc){ if (doc.name) emit(doc.name, doc.n); }"})
     listed = await db.list_view("wire", "l", "other/by_name", startkey="name4")

@@ -20,6 +20,8 @@ import pytest
 
 from wallaby.backends.couchdb.testing import free_port
 
+pytestmark = pytest.mark.server_only("a server's nodes and configuration")
+
 STATES = {"cluster_disabled", "single_node_disabled", "single_node_enabled", "cluster_enabled", "cluster_finished"}
 
 

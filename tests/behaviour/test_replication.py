@@ -19,6 +19,8 @@ import pytest
 
 from wallaby.backends.couchdb.testing import free_port
 
+pytestmark = pytest.mark.server_only("the server's replicator (_replicate, _replicator)")
+
 
 def db_url(couch, db):
     """The URL of ``db`` as the test server's URL gives it (with COUCHDB_URL's credentials, if any)."""

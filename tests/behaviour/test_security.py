@@ -93,6 +93,7 @@ async def forbidden(couch, request) -> bool:
 
 
 @pytest.mark.couchdb_only
+@pytest.mark.server_only("a server enforces the security object; the embedded store is in admin party")
 async def test_members_read_non_members_are_forbidden_and_anonymous_is_unauthorized(couch):
     admin = couch.server()
     member, other = f"member_{uuid.uuid4().hex[:8]}", f"other_{uuid.uuid4().hex[:8]}"

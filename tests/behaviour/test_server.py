@@ -179,6 +179,7 @@ async def test_close_releases_the_pool_and_can_be_called_twice(couch):
 # --- credentials ----------------------------------------------------------------
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_credentials_in_the_url_are_sent(couch):
     # Both servers answer 401 to a user they do not know.
     server = couch.server(with_userinfo(couch.url, "nobody", "wr0ng-pass"))
@@ -188,6 +189,7 @@ async def test_credentials_in_the_url_are_sent(couch):
     assert caught.value.error == "unauthorized"
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_user_and_password_arguments_are_sent(couch):
     server = couch.Server(bare(couch.url), "nobody", "wr0ng-pass")
     try:
@@ -197,6 +199,7 @@ async def test_user_and_password_arguments_are_sent(couch):
         await server.close()
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_username_is_accepted_for_user(couch):
     server = couch.Server(bare(couch.url), username="nobody", password="wr0ng-pass")
     try:
@@ -221,6 +224,7 @@ async def test_good_credentials_as_arguments_are_accepted(couch):
     assert isinstance(await server.all_dbs(), list)
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_repr_never_shows_the_password(couch):
     in_url = couch.server(with_userinfo(couch.url, "alice", "s3cret-pw"))
     as_args = couch.server(bare(couch.url), user="alice", password="s3cret-pw")
@@ -231,6 +235,7 @@ async def test_repr_never_shows_the_password(couch):
         assert "s3cret-pw" not in repr(server.database("somedb"))
 
 
+@pytest.mark.server_only("a server checks credentials; the embedded store is in admin party")
 async def test_an_error_never_shows_the_credentials(couch):
     server = couch.server(with_userinfo(couch.url, "alice", "s3cret-pw"))
     with pytest.raises(couch.module.Unauthorized) as caught:

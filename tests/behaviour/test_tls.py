@@ -23,6 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from wallaby.backends.couchdb import InvalidArgument, InvalidType, TLSConfig
 
+pytestmark = pytest.mark.server_only("TLS is between a client and a server")
+
 # --- a throwaway CA and its certificates ---------------------------------------------
 
 

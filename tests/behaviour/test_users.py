@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+pytestmark = pytest.mark.server_only("users and sessions live in a server's _users database")
+
 
 def bare(url: str) -> str:
     """``url`` without its userinfo (COUCHDB_URL carries admin credentials)."""

@@ -14,6 +14,8 @@ from wallaby.backends.couchdb.testing import PouchDBServer
 
 from .proxy import FaultProxy
 
+pytestmark = pytest.mark.server_only("a TCP proxy between the client and a server")
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 

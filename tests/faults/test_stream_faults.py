@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from .proxy import FaultProxy
 from .test_feed_faults import through
+
+pytestmark = pytest.mark.server_only("a TCP proxy between the client and a server")
 
 
 async def test_a_view_stream_cut_mid_way_raises_a_network_error(couch):

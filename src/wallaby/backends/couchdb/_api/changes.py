@@ -222,14 +222,16 @@ class Changes(Resource):
         registry = self._registry
         key = _key(filter, view, options)
         sub = registry.subscriptions.get(key)
+        new = sub is None
         if sub is None:
             follower = self.follow(since, filter=filter, view=view, status=registry.status, **options)
             sub = registry.subscriptions[key] = _Subscription(follower)
-            sub.task = self._client.spawn(self._deliver(key, sub, view))
         if cb not in sub.callbacks:
             sub.callbacks.append(cb)
         if errback is not None and errback not in sub.errbacks:
             sub.errbacks.append(errback)
+        if new:  # after the callbacks are in: under Twisted a feed may run (and fail) before spawn returns
+            sub.task = self._client.spawn(self._deliver(key, sub, view))
 
     def unchanges(
         self,

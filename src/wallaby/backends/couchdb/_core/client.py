@@ -37,7 +37,8 @@ T = TypeVar("T")
 class Flavour(NamedTuple):
     """What a flavour gives the core: its Runtime, and its Stream and Follower classes."""
 
-    make_runtime: Callable[[Timeouts, TLSConfig | None], Runtime]
+    make_runtime: Callable[[str, Timeouts, TLSConfig | None], Runtime]
+    """The Runtime for the server at a base URL (an embedded store's URL gets the store's runtime)."""
     stream: type[Stream[Any]]
     follower: type[Follower]
 
@@ -50,7 +51,7 @@ class Client(Http):
     def __init__(
         self, flavour: Flavour, base: str, auth: Auth | None, timeouts: Timeouts, tls: TLSConfig | None
     ) -> None:
-        super().__init__(flavour.make_runtime(timeouts, tls), base, auth, timeouts)
+        super().__init__(flavour.make_runtime(base, timeouts, tls), base, auth, timeouts)
         self.flavour = flavour
         self._tasks: set[Task] = set()
 

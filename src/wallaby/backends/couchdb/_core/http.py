@@ -2,10 +2,19 @@
 
 Every call of every flavour goes through ``Http.send``; this is where an
 error status becomes a typed error and where JSON goes in and out.
+
+Rules kept here:
+
+- With the ``wallaby.backends.couchdb.http`` logger at DEBUG, each request
+  is logged when sent and when answered, under a request id of this process
+  (``#17``) and with CouchDB's own ``X-Couch-Request-ID``, which its log
+  shows too. A logged URL holds no credentials: they never enter a URL here.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import AsyncIterable, Mapping
 from typing import Any
 
@@ -15,6 +24,9 @@ from .json import JSON_TYPE, JSONDecodeError, dumps, loads
 from .runtime import Response, Runtime, Timeouts
 
 __all__ = ["Http"]
+
+log = logging.getLogger("wallaby.backends.couchdb.http")
+_request_ids = itertools.count(1)
 
 _UNSET: Any = object()
 # Sent again after a session is renewed: idempotent methods with the body in memory, never a POST.
@@ -78,11 +90,18 @@ class Http:
             hdrs = {**hdrs, **headers}
         if read_timeout is _UNSET:
             read_timeout = self.timeouts.read
+        request_id = 0
+        if log.isEnabledFor(logging.DEBUG):
+            request_id = next(_request_ids)
+            log.debug("#%d %s %s", request_id, method, url)
         auth = self.auth
         if auth is not None and auth.dynamic:
             response = await self._authenticated(auth, method, url, hdrs, body, read_timeout, view)
         else:
             response = await self.runtime.request(method, url, hdrs, body, read_timeout)
+        if request_id:
+            couch_id = response.header("X-Couch-Request-ID") or "-"
+            log.debug("#%d %s %s -> %d (CouchDB request %s)", request_id, method, url, response.status, couch_id)
         if response.status >= 400:
             raw = await response.read()
             raise error_from_response(response.status, _decode_error_body(raw), method, url, view=view)

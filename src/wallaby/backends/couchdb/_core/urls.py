@@ -28,6 +28,7 @@ from .checks import non_empty
 from .errors import InvalidArgument, InvalidType
 
 __all__ = [
+    "STORE_SCHEMES",
     "attachment_segment",
     "db_segment",
     "ddoc_name",
@@ -41,19 +42,41 @@ __all__ = [
     "view_path",
 ]
 
+STORE_SCHEMES = ("file", "memory")
+"""The schemes of the embedded store's URLs (``_store``)."""
+
 _DESIGN = "_design/"
 _PREFIXES = (_DESIGN, "_local/")
+_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")  # what quote(safe="") leaves as it is
 _BUILTIN_VIEWS = ("_all_docs", "_design_docs", "_local_docs")
 _AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")  # "scheme://" or "//"
 
 
 def split_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """``http://u:p@host:5984/`` -> (``http://host:5984``, ``u``, ``p``)."""
+    """``http://u:p@host:5984/`` -> (``http://host:5984``, ``u``, ``p``).
+
+    The embedded store's URLs, ``file:///abs/dir`` and ``memory://NAME``,
+    are kept as they are (less a trailing ``/``); they carry no credentials.
+    """
     if not isinstance(url, str):
         raise InvalidType(f"url must be a str, not {type(url).__name__}")
     parts = urlsplit(url)
+    if parts.scheme in STORE_SCHEMES:
+        if parts.query or parts.fragment or "@" in parts.netloc:
+            raise InvalidArgument(f"a store URL has no credentials, query or fragment: {redact(url)!r}")
+        path = parts.path.rstrip("/")
+        if parts.scheme == "memory":
+            if path:
+                raise InvalidArgument(f"a memory store URL is memory://NAME, with no path: {url!r}")
+            return f"memory://{parts.netloc}", None, None
+        if not path.startswith("/"):
+            raise InvalidArgument(f"a file store URL names a directory, file:///abs/dir: not {url!r}")
+        return f"file://{parts.netloc}{path}", None, None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgument(f"url must be an http:// or https:// URL with a host, not {redact(url)!r}")
+        raise InvalidArgument(
+            f"url must be an http:// or https:// URL with a host, or a store's file:///dir or memory://name, "
+            f"not {redact(url)!r}"
+        )
     user = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
     netloc = parts.netloc.rpartition("@")[2]
@@ -73,6 +96,8 @@ def redact(url: str) -> str:
 
 
 def _quote(text: str, what: str) -> str:
+    if _SAFE.fullmatch(text):  # most ids and names: nothing to encode
+        return text
     try:
         return quote(text, safe="")
     except UnicodeEncodeError:

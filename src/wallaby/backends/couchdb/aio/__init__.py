@@ -17,6 +17,7 @@ from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
 from .._core.public import FLAVOURED, SHARED
+from .._store.flavour import store_or
 from ._runtime import AioRuntime
 
 __all__ = [*FLAVOURED, *SHARED]
@@ -32,7 +33,7 @@ class Stream(_streams.Stream[Any]):
 
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
-    _flavour = Flavour(AioRuntime, Stream, Follower)
+    _flavour = Flavour(store_or(AioRuntime), Stream, Follower)
 
 
 class Database(_database.Database):

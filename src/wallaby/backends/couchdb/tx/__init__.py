@@ -26,6 +26,8 @@ from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
 from .._core.public import FLAVOURED, SHARED
+from .._store.flavour import store_or
+from ._coroutines import as_deferred
 from ._runtime import TwistedRuntime
 
 __all__ = [*FLAVOURED, *SHARED]
@@ -36,7 +38,7 @@ C = TypeVar("C", bound=type)
 def _returns_deferred(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., defer.Deferred[Any]]:
     @functools.wraps(fn)
     def method(*args: Any, **kwargs: Any) -> defer.Deferred[Any]:
-        return defer.Deferred.fromCoroutine(fn(*args, **kwargs))
+        return as_deferred(fn(*args, **kwargs))
 
     return method
 
@@ -64,7 +66,7 @@ class Stream(_streams.Stream[Any]):
 @_deferred_api
 class Server(_server.Server):
     __doc__ = _server.Server.__doc__
-    _flavour = Flavour(TwistedRuntime, Stream, Follower)
+    _flavour = Flavour(store_or(TwistedRuntime), Stream, Follower)
 
 
 @_deferred_api
