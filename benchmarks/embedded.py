@@ -10,7 +10,9 @@ each engine on a fresh directory, timed the same way:
 - ``get``: 10,000 random documents one at a time, each awaited before the next;
 - ``all_docs``: ``_all_docs?include_docs=true`` in one call;
 - ``changes`` and ``changes_docs``: the changes since 0, without and with the
-  documents (the store: ``follow(feed="normal")``, a page of 1,000 per request).
+  documents (the store: ``follow(feed="normal")``, a page of 1,000 per request);
+- a point read from SQLite on the loop's thread and through a worker thread
+  (the store reads one document on the loop: this says why).
 
 PouchDB 9 (leveldb) runs under Node from ``benchmarks/pouchdb`` (``npm ci``
 there on first use); raw sqlite3 is the floor: one table (id, JSON), the
@@ -37,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -47,51 +48,18 @@ import orjson
 
 from wallaby.backends.couchdb.aio import Server
 
+sys.path.insert(0, str(Path(__file__).parent))
+from sample_docs import Ticker, doc  # noqa: E402
+
 HERE = Path(__file__).parent
 OPERATIONS = ("bulk_docs", "new_edits_false", "get", "all_docs", "changes", "changes_docs")
 TARGETS = {"bulk_docs": 2.0, "new_edits_false": 1.5, "get": 3.0, "all_docs": 3.5, "changes": 7.0}
 GETS = 10_000
 
 
-def doc(i: int) -> dict[str, Any]:
-    return {
-        "_id": f"doc{i:07d}",
-        "type": f"type{i % 10}",
-        "n": i,
-        "name": f"name-{i}-abcdefghij",
-        "email": f"user{i}@example.com",
-        "tags": [f"t{i % 7}", f"t{i % 11}"],
-        "nested": {"a": i % 100, "b": f"x{i % 13}"},
-        "flag": i % 2 == 0,
-    }
-
-
 def random_ids(count: int) -> list[str]:
     chooser = random.Random(12345)
     return [doc(chooser.randrange(count))["_id"] for _ in range(min(GETS, count))]
-
-
-class Ticker:
-    """The longest gap between ticks of the event loop while it runs (ms)."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            self.longest = max(self.longest, (now - last - 0.005) * 1000)
-            last = now
-
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-
-    def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
 
 
 async def _timed(result: dict[str, Any], name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -142,7 +110,37 @@ async def store(url: str, count: int) -> dict[str, Any]:
         await _timed(result, "all_docs", all_docs)
         await _timed(result, "changes", lambda: changes(False))
         await _timed(result, "changes_docs", lambda: changes(True))
+        result.update(await point_reads(server, ids))
     return result
+
+
+def _point(conn: sqlite3.Connection, docid: str) -> Any:
+    return conn.execute("SELECT rev, deleted, atts, body FROM docs WHERE id = ?", (docid,)).fetchone()
+
+
+async def point_reads(server: Any, ids: list[str]) -> dict[str, float]:
+    """Microseconds of one document read from SQLite on the loop's thread, and through a worker thread:
+    why the store reads one document on the loop (docs/guides/embedded.md)."""
+    runtime = server._client.runtime  # the StoreRuntime, from outside the public API: a measurement
+    local = runtime.store.get("bulk")
+    wall = time.perf_counter()
+    for docid in ids:
+        local.read_here(_point, docid)
+    here = time.perf_counter() - wall
+    wall = time.perf_counter()
+    for docid in ids:
+        await local.read(runtime, _point, docid)
+    thread = time.perf_counter() - wall
+    return {"point_read_loop_us": here / len(ids) * 1e6, "point_read_thread_us": thread / len(ids) * 1e6}
+
+
+async def idle_loop_wait(seconds: float) -> float:
+    """The longest wait of an idle event loop over ``seconds`` (ms): what the machine alone costs."""
+    ticker = Ticker()
+    ticker.start()
+    await asyncio.sleep(seconds)
+    ticker.stop()
+    return ticker.longest
 
 
 def raw_sqlite(directory: str, count: int) -> dict[str, Any]:
@@ -202,45 +200,10 @@ def pouchdb(directory: str, count: int) -> dict[str, Any] | None:
     return result
 
 
-ATTACHMENT = textwrap.dedent(
-    """
-    import asyncio, sys
-    from wallaby.backends.couchdb.aio import Server
-
-    SIZE, CHUNK = int(sys.argv[2]), 64 * 1024
-
-    def peak():
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
-
-    async def data():
-        block = bytes(range(256)) * (CHUNK // 256)
-        for _ in range(SIZE // CHUNK):
-            yield block
-
-    async def main(url):
-        async with Server(url) as server:
-            db = await server.create("big")
-            await db.put_attachment({"_id": "warm"}, "w", b"w" * 1_000_000)
-            await db.get_attachment("warm", "w")
-            before = peak()
-            doc = {"_id": "big"}
-            await db.put_attachment(doc, "data.bin", data(), length=SIZE)
-            seen = 0
-            async for chunk in db.stream_attachment(doc, "data.bin"):
-                seen += len(chunk)
-            assert seen == SIZE
-            print(peak() - before)
-
-    asyncio.run(main(sys.argv[1]))
-    """
-)
-
-
 def attachment_growth(directory: str, megabytes: int) -> int:
     """Peak memory growth (bytes) of a process streaming an attachment into a file store and out."""
     out = subprocess.run(
-        [sys.executable, "-c", ATTACHMENT, Path(directory).as_uri(), str(megabytes * 1024 * 1024)],
+        [sys.executable, str(HERE / "attachment_memory.py"), Path(directory).as_uri(), str(megabytes * 1024 * 1024)],
         check=True,
         capture_output=True,
         text=True,
@@ -255,6 +218,7 @@ def one_round(count: int, with_pouchdb: bool) -> dict[str, Any]:
         try:
             if name == "store-file":
                 found[name] = asyncio.run(store(Path(directory).as_uri(), count))
+                found[name]["idle_loop_wait_ms"] = asyncio.run(idle_loop_wait(found[name]["bulk_docs_s"]))
             elif name == "store-memory":
                 found[name] = asyncio.run(store(f"memory://bench-{os.path.basename(directory)}", count))
             elif name == "sqlite3":
@@ -294,9 +258,21 @@ def report(rounds: list[dict[str, Any]], count: int, growth: int | None) -> str:
         target = f"≥ {TARGETS[op]}x" if op in TARGETS else ""
         lines.append(f"| {op} | {' | '.join(cells)} | {ratio} | {target} |")
     lag = _median(rounds, "store-file", "longest_loop_wait_ms")
+    idle = _median(rounds, "store-file", "idle_loop_wait_ms")
     lines.append("")
-    if lag is not None:
-        lines.append(f"Longest event-loop wait during the store's bulk load (file): {lag:.0f} ms.")
+    if lag is not None and idle is not None:
+        lines.append(
+            f"Longest event-loop wait during the store's bulk load (file): {lag:.0f} ms "
+            f"(an idle loop, as long, on the same machine: {idle:.0f} ms)."
+        )
+    here, thread = (
+        _median(rounds, "store-file", "point_read_loop_us"),
+        _median(rounds, "store-file", "point_read_thread_us"),
+    )
+    if here is not None and thread is not None:
+        lines.append(
+            f"One document read from SQLite: {here:.1f} µs on the loop, {thread:.1f} µs through a worker thread."
+        )
     if growth is not None:
         lines.append(f"Peak memory growth streaming the attachment in and out: {growth / 2**20:.1f} MiB.")
     return "\n".join(lines)

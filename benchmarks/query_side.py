@@ -35,49 +35,11 @@ from typing import Any
 
 from wallaby.backends.couchdb.aio import Server
 
+sys.path.insert(0, str(Path(__file__).parent))
+from sample_docs import Ticker, doc, load  # noqa: E402
+
 HERE = Path(__file__).parent
 MAP = "function (doc) { emit(doc.type, 1); }"
-
-
-def doc(i: int) -> dict[str, Any]:
-    return {
-        "_id": f"doc{i:07d}",
-        "type": f"type{i % 10}",
-        "n": i,
-        "name": f"name-{i}-abcdefghij",
-        "email": f"user{i}@example.com",
-        "tags": [f"t{i % 7}", f"t{i % 11}"],
-        "nested": {"a": i % 100, "b": f"x{i % 13}"},
-        "flag": i % 2 == 0,
-    }
-
-
-async def load(db: Any, count: int) -> None:
-    for start in range(0, count, 1000):
-        await db.save({"docs": [doc(i) for i in range(start, min(count, start + 1000))]})
-
-
-class Ticker:
-    """The longest gap between ticks of the event loop while it runs (ms)."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            self.longest = max(self.longest, (now - last - 0.005) * 1000)
-            last = now
-
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-
-    def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
 
 
 async def timed(coro: Any) -> tuple[float, float]:

@@ -2,23 +2,11 @@
 //   node embedded.js DOCS DIR   ->  one JSON line: seconds (wall) and CPU seconds per operation
 'use strict';
 const PouchDB = require('pouchdb');
+const {doc} = require('./sample_docs');
 
 const count = parseInt(process.argv[2] || '100000', 10);
 const dir = process.argv[3] || '/tmp/pouch-embedded-bench';
 const gets = Math.min(10000, count);
-
-function doc(i) {
-  return {
-    _id: 'doc' + String(i).padStart(7, '0'),
-    type: 'type' + (i % 10),
-    n: i,
-    name: 'name-' + i + '-abcdefghij',
-    email: 'user' + i + '@example.com',
-    tags: ['t' + (i % 7), 't' + (i % 11)],
-    nested: {a: i % 100, b: 'x' + (i % 13)},
-    flag: i % 2 === 0,
-  };
-}
 
 function hex(i) {
   return String(i.toString(16)).padStart(32, '0');

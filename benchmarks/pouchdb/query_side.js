@@ -4,22 +4,10 @@
 'use strict';
 const PouchDB = require('pouchdb');
 PouchDB.plugin(require('pouchdb-find'));
+const {doc} = require('./sample_docs');
 
 const count = parseInt(process.argv[2] || '100000', 10);
 const dir = process.argv[3] || '/tmp/pouch-bench';
-
-function doc(i) {
-  return {
-    _id: 'doc' + String(i).padStart(7, '0'),
-    type: 'type' + (i % 10),
-    n: i,
-    name: 'name-' + i + '-abcdefghij',
-    email: 'user' + i + '@example.com',
-    tags: ['t' + (i % 7), 't' + (i % 11)],
-    nested: {a: i % 100, b: 'x' + (i % 13)},
-    flag: i % 2 === 0,
-  };
-}
 
 function seconds(usage) {
   return (usage.user + usage.system) / 1e6;

@@ -140,7 +140,7 @@ MEMORY = textwrap.dedent(
 
 
 @pytest.mark.couchdb_only  # PouchDB Server holds attachments in its heap
-@pytest.mark.timeout(400)  # CouchDB writes the 256 MB twice at some 5 MB/s on the test machine
+@pytest.mark.time_limit(400)  # CouchDB writes the 256 MB twice at some 5 MB/s on the test machine
 async def test_a_256_mb_attachment_is_streamed_through_in_bounded_memory(couch):
     source, target = await couch.fresh_db("big-src"), await couch.fresh_db("big-tgt")
     size = 256 * 1024 * 1024

@@ -208,3 +208,28 @@ async def test_a_rev_id_with_json_in_it_comes_back_whole(couch):
     assert (await db.all_docs(include_docs=True))[0]["doc"]["_rev"] == '1-a"b\\c'
     changes = [change async for change in db.follow(feed="normal", include_docs=True)]
     assert changes[0]["changes"] == [{"rev": '1-a"b\\c'}]
+
+
+async def test_a_feed_whose_database_is_deleted_ends_with_not_found(couch):
+    db = await store_db(couch)
+    await db.save({"_id": "a"})
+    seen = []
+    follower = db.follow(since=0, heartbeat=200, backoff=couch.module.Backoff(first=0.01, cap=0.05))
+
+    async def follow() -> None:
+        async for change in follower:
+            seen.append(change["id"])
+
+    running = couch.spawn(follow())
+    await couch.wait_until(lambda: seen == ["a"])
+    await db.destroy()
+    with pytest.raises(couch.module.NotFound):
+        await running
+
+
+async def test_a_doc_ids_filter_of_many_ids(couch):
+    db = await store_db(couch)
+    await db.bulk_docs([{"_id": f"d{n:04}"} for n in range(1500)])
+    wanted = [f"d{n:04}" for n in range(0, 1500, 2)] + ["nobody"]
+    found = [change["id"] async for change in db.follow(since=0, feed="normal", doc_ids=wanted)]
+    assert found == wanted[:-1]

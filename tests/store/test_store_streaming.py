@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -36,47 +35,13 @@ async def test_a_bulk_load_leaves_the_loop_free(couch, tmp_path):
     assert max(lags) < 0.5, sorted(lags)[-5:]
 
 
-MEMORY = textwrap.dedent(
-    """
-    import asyncio, sys
-
-    from wallaby.backends.couchdb.aio import Server
-
-    SIZE = int(sys.argv[2])
-    CHUNK = 64 * 1024
-
-    def peak():
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
-
-    async def data():
-        block = bytes(range(256)) * (CHUNK // 256)
-        for _ in range(SIZE // CHUNK):
-            yield block
-
-    async def main(url):
-        async with Server(url) as server:
-            db = await server.create("big")
-            await db.put_attachment({"_id": "warm"}, "w", b"w" * 1_000_000)
-            await db.get_attachment("warm", "w")
-            before = peak()
-            doc = {"_id": "big"}
-            await db.put_attachment(doc, "data.bin", data(), length=SIZE)
-            seen = 0
-            async for chunk in db.stream_attachment(doc, "data.bin"):
-                seen += len(chunk)
-            assert seen == SIZE, seen
-            print(peak() - before)
-
-    asyncio.run(main(sys.argv[1]))
-    """
-)
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "attachment_memory.py"
 
 
 def test_a_large_attachment_streams_in_and_out_in_bounded_memory(tmp_path: Path) -> None:
     size = 200 * 1024 * 1024
     done = subprocess.run(
-        [sys.executable, "-c", MEMORY, tmp_path.as_uri(), str(size)], capture_output=True, text=True, timeout=300
+        [sys.executable, str(SCRIPT), tmp_path.as_uri(), str(size)], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     growth = int(done.stdout)

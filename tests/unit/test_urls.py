@@ -71,6 +71,29 @@ def test_split_credentials_refuses_a_non_http_url_without_showing_the_password(u
     assert "secret" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("file:///var/lib/app/couch", "file:///var/lib/app/couch"),
+        ("file:///var/lib/app/couch/", "file:///var/lib/app/couch"),
+        ("file://localhost/tmp/x", "file://localhost/tmp/x"),
+        ("memory://tests", "memory://tests"),
+        ("memory://", "memory://"),
+    ],
+)
+def test_the_embedded_stores_urls_are_kept_without_credentials(url, base):
+    assert split_credentials(url) == (base, None, None)
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///", "file://relative", "memory://a/b", "memory://user:secret@name", "file:///x?sync=full"]
+)
+def test_a_store_url_with_a_path_it_cannot_have_is_refused(url):
+    with pytest.raises(InvalidArgument) as raised:
+        split_credentials(url)
+    assert "secret" not in str(raised.value)
+
+
 @pytest.mark.parametrize("url", [None, b"http://localhost:5984", 5984], ids=["none", "bytes", "int"])
 def test_split_credentials_refuses_a_non_str_url(url):
     with pytest.raises(InvalidType):

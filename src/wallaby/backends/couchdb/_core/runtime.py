@@ -2,9 +2,10 @@
 
 The core is plain ``async def`` code. Everything that touches a loop goes
 through a Runtime: an HTTP request with a streamed body, a sleep, a task in
-the background. The asyncio flavour implements it on aiohttp, the Twisted
-flavour on Twisted's HTTP Agent. A Runtime translates its framework's
-failures into NetworkError / Timeout, so the core never sees them.
+the background. Both flavours make requests through the core's own
+connection pool (``pool.py``) on their framework's transport; an embedded
+store may answer them itself. A Runtime translates its framework's failures
+into NetworkError / Timeout, so the core never sees them.
 """
 
 from __future__ import annotations

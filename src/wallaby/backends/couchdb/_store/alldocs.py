@@ -22,7 +22,7 @@ Rules kept here (checked against CouchDB 3.5):
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -179,6 +179,29 @@ def _keyed(
     return rows
 
 
+async def _nothing() -> AsyncIterator[list[bytes]]:
+    return
+    yield
+
+
+async def paged(
+    read: Callable[[str | None, int, int], Awaitable[list[tuple[str, bytes]]]], skip: int, limit: int | None
+) -> AsyncIterator[list[bytes]]:
+    """Rows a page at a time: ``read(after_id, skip, count)`` gives (id, row) pairs from after ``after_id``."""
+    after: str | None = None
+    left = limit
+    while left is None or left > 0:
+        count = _PAGE if left is None else min(_PAGE, left)
+        found = await read(after, skip, count)
+        skip = 0
+        yield [row for _, row in found]
+        if len(found) < count:
+            return
+        after = found[-1][0]
+        if left is not None:
+            left -= len(found)
+
+
 def rows_reply(head: dict[str, Any], rows: AsyncIterator[list[bytes]], tail: dict[str, Any] | None = None) -> Reply:
     """A ``{..., "rows": [...]}`` answer streamed a page of rows at a time."""
 
@@ -244,26 +267,13 @@ async def _query(
         head["update_seq"] = db.update_seq
     limit = options.limit
 
-    async def pages() -> AsyncIterator[list[bytes]]:
-        if span.empty or limit == 0:
-            return
-        after: str | None = None
-        skip = options.skip
-        left = limit
-        while True:
-            count = _PAGE if left is None else min(_PAGE, left)
-            found = await db.read(runtime, _page, span, after, skip, count, options)
-            skip = 0
-            yield [row for _, row in found]
-            if len(found) < count:
-                return
-            after = found[-1][0]
-            if left is not None:
-                left -= len(found)
-                if left <= 0:
-                    return
+    if span.empty or limit == 0:
+        return rows_reply(head, _nothing())
 
-    return rows_reply(head, pages())
+    def page(after: str | None, skip: int, count: int) -> Awaitable[list[tuple[str, bytes]]]:
+        return db.read(runtime, _page, span, after, skip, count, options)
+
+    return rows_reply(head, paged(page, options.skip, limit))
 
 
 @db_endpoint("_all_docs")
@@ -344,19 +354,7 @@ async def local_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
         return rows_reply(head, one())
     span = _Range(options, "_local/", "_local0")
 
-    async def pages() -> AsyncIterator[list[bytes]]:
-        after: str | None = None
-        skip = options.skip
-        left = options.limit
-        while left is None or left > 0:
-            count = _PAGE if left is None else min(_PAGE, left)
-            found = await db.read(runtime, _local_page, span, after, skip, count, options.include_docs)
-            skip = 0
-            yield [row for _, row in found]
-            if len(found) < count:
-                return
-            after = found[-1][0]
-            if left is not None:
-                left -= len(found)
+    def page(after: str | None, skip: int, count: int) -> Awaitable[list[tuple[str, bytes]]]:
+        return db.read(runtime, _local_page, span, after, skip, count, options.include_docs)
 
-    return rows_reply(head, pages())
+    return rows_reply(head, paged(page, options.skip, options.limit))

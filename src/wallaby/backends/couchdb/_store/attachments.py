@@ -27,9 +27,9 @@ import orjson
 from . import blobs, writes
 from .bodies import Incoming, validate_docid
 from .database import LocalDb, Txn
-from .documents import check_partition
+from .documents import check_partition, requested_rev
 from .errors import BadRequest, Conflict, HttpError, NotFound, method_not_allowed
-from .reads import read_revision, read_row
+from .reads import find_revision, read_revision, read_row
 from .requests import Reply, Request, json_reply
 from .revs import Rev, parse_rev
 from .uploads import Receiver, discard
@@ -56,18 +56,7 @@ async def attachment(request: Request, db: LocalDb, docid: str, name: str) -> Re
 
 
 def _find(conn: Any, docid: str, rev: Rev | None, name: str) -> tuple[dict[str, Any], int]:
-    doc = read_row(conn, docid)
-    if doc is None:
-        raise NotFound("missing")
-    if rev is None:
-        if doc.deleted:
-            raise NotFound("deleted")
-        atts = doc.atts
-    else:
-        stored = read_revision(conn, doc, rev) if rev in doc.tree else None
-        if stored is None:
-            raise NotFound("missing")
-        atts = stored[1]
+    _, _, (_, atts, _) = find_revision(conn, docid, rev)
     info = (orjson.loads(atts) if atts else {}).get(name)
     if info is None:
         raise NotFound("Document is missing attachment")
@@ -177,20 +166,12 @@ def _delete_write(txn: Txn, docid: str, rev: Rev | None, name: str) -> dict[str,
     return writes.write_one(txn, doc, True)
 
 
-def _rev(request: Request) -> Rev | None:
-    given = request.query.get("rev")
-    if given is None:
-        match = request.header("if-match")
-        given = match.strip('"') if match else None
-    return None if given is None else parse_rev(given)
-
-
 async def _put(request: Request, db: LocalDb, docid: str, name: str) -> Reply:
     validate_docid(docid)
     check_partition(db, docid)
     if name.startswith("_"):
         raise BadRequest("Attachment name can't start with '_'")
-    rev = _rev(request)
+    rev = requested_rev(request)
     content_type = request.header("content-type") or "application/octet-stream"
     receiver = Receiver(db, request.runtime, content_type)
     try:
@@ -209,7 +190,7 @@ async def _put(request: Request, db: LocalDb, docid: str, name: str) -> Reply:
 
 
 async def _delete(request: Request, db: LocalDb, docid: str, name: str) -> Reply:
-    rev = _rev(request)
+    rev = requested_rev(request)
     if rev is None:
         raise Conflict()
     result = await db.write(request.runtime, _delete_write, docid, rev, name)

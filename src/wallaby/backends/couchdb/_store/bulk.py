@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from .._core.json import JSONDecodeError, loads
 from . import writes
 from .bodies import Incoming, parse_doc
 from .database import LocalDb
@@ -41,6 +42,7 @@ _BATCH = 1000
 
 def _prepare(raw_docs: list[Any], new_edits: bool, db: LocalDb) -> list[Incoming]:
     docs = []
+    partitioned = db.partitioned
     for raw in raw_docs:
         doc = parse_doc(raw)
         if doc.id is None:
@@ -49,7 +51,8 @@ def _prepare(raw_docs: list[Any], new_edits: bool, db: LocalDb) -> list[Incoming
             doc.id = uuid.uuid4().hex
         if not new_edits and doc.rev is None:
             raise BadRequest("When `new_edits: false`, the document needs `_rev` or `_revisions` specified")
-        check_partition(db, doc.id)
+        if partitioned:
+            check_partition(db, doc.id)
         doc.encode()
         docs.append(doc)
     return docs
@@ -65,8 +68,8 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
 
     def parse() -> tuple[list[Incoming], bool, bool]:
         try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            body = loads(raw)
+        except JSONDecodeError:
             raise BadRequest("invalid UTF-8 JSON") from None
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")

@@ -15,8 +15,9 @@ Rules kept here (checked against CouchDB 3.5 and the core's Follower):
   ``_design``; ``_selector``, ``_view`` and ``ddoc/name`` go to the query
   side's hook (``extensions.HOOKS.changes_filter``). Any other name is
   ``400``; a filter the hook cannot find is its 404.
-- ``normal`` answers what is there. ``longpoll`` answers at once when there
-  are changes, else waits for the first one (or ``timeout``).
+- ``normal`` answers what is there (``descending``: newest first, from the
+  newest, whatever ``since`` says, as CouchDB does). ``longpoll`` answers at
+  once when there are changes, else waits for the first one (or ``timeout``).
   ``continuous`` sends one row per line as they happen; ``heartbeat`` (ms)
   sends an empty line when idle and keeps the feed open for ever,
   otherwise ``timeout`` (default 60 s) of silence ends it with the
@@ -47,6 +48,7 @@ from .revtree import RevTree
 __all__ = ["ChangesQuery", "changes"]
 
 _PAGE = 1000
+_IN_LIMIT = 500  # doc_ids given to SQLite as parameters, up to this many
 _DEFAULT_TIMEOUT_MS = 60_000
 
 
@@ -55,9 +57,8 @@ def parse_since(value: str | None, db: LocalDb) -> int:
         return 0
     if value == "now":
         return db.update_seq
-    text = value.partition("-")[0] if value.count("-") == 1 and value.partition("-")[2] == "" else value
     try:
-        since = int(text)
+        since = int(value)
     except ValueError:
         raise BadRequest("Malformed sequence supplied in 'since' parameter.") from None
     if since < 0:
@@ -110,11 +111,13 @@ class ChangesQuery:
         order = "DESC" if self.descending else "ASC"
         where = "seq < ?" if self.descending else "seq > ?"
         args: list[Any] = [since]
-        if self.descending and since == 0:
-            where, args = "1", []
+        wanted: set[str] | None = None
         if self.doc_ids is not None:
-            where += f" AND id IN ({','.join('?' * len(self.doc_ids))})"
-            args.extend(self.doc_ids)
+            if len(self.doc_ids) <= _IN_LIMIT:
+                where += f" AND id IN ({','.join('?' * len(self.doc_ids))})"
+                args.extend(self.doc_ids)
+            else:  # more than SQLite takes as parameters: filtered here
+                wanted = set(self.doc_ids)
         elif self.design_only:
             where += " AND id >= '_design/' AND id < '_design0'"
         scan = limit if self.filter is None else max(limit, _PAGE)
@@ -122,6 +125,11 @@ class ChangesQuery:
             f"SELECT {columns} FROM docs WHERE {where} ORDER BY seq {order} LIMIT ?", (*args, scan)
         ).fetchall()
         reached_end = len(found) < scan
+        if wanted is not None:
+            last_scanned = found[-1][0] if found else since
+            found = [row for row in found if row[1] in wanted]
+            rows = [self._row(conn, *row) for row in found]
+            return rows, last_scanned, reached_end
         if self.filter is not None:
             return self._filtered(conn, found, limit, since, reached_end)
         rows = [self._row(conn, *row) for row in found]
@@ -201,6 +209,11 @@ def _pending(conn: sqlite3.Connection, db: LocalDb, after: int) -> int:
     return int(count)
 
 
+def _older(conn: sqlite3.Connection, before: int) -> int:
+    """How many changes a descending feed has left below ``before``."""
+    return int(conn.execute("SELECT count(*) FROM docs WHERE seq < ?", (before,)).fetchone()[0])
+
+
 def _last(last_seq: int, pending: int) -> bytes:
     return b'"last_seq":' + str(last_seq).encode() + b',"pending":' + str(pending).encode()
 
@@ -248,13 +261,13 @@ async def changes(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     timeout_ms = request.number("timeout", _DEFAULT_TIMEOUT_MS) or 0
     query = ChangesQuery(request, db, body)
     runtime = request.runtime
-    if feed == "normal" or (feed == "longpoll" and limit != 0):
-        if feed == "longpoll":
-            first, _, _ = await db.read(runtime, query.page, since, 1)
-            if not first and not query.descending:
-                await _wait_longpoll(request, db, since, heartbeat, timeout_ms)
-        return Reply(200, JSON_HEADERS, _normal(request, db, query, since, limit))
+    if query.descending:  # newest first, from the newest: CouchDB ignores since then
+        return Reply(200, JSON_HEADERS, _normal(request, db, query, db.update_seq + 1, limit))
     if feed == "longpoll":
+        first, _, _ = await db.read(runtime, query.page, since, 1)
+        if not first:
+            await _wait_longpoll(request, db, since, heartbeat, timeout_ms)
+    if feed in ("normal", "longpoll"):
         return Reply(200, JSON_HEADERS, _normal(request, db, query, since, limit))
     return Reply(200, JSON_HEADERS, _continuous(request, db, query, since, limit, heartbeat, timeout_ms))
 
@@ -300,9 +313,14 @@ async def _normal(
             sent += len(rows)
         if ended:
             break
-    if (limit is None or sent < limit) and not query.descending:
-        position = max(position, since)
-    pending = 0 if query.descending else await db.read(runtime, _pending, db, position)
+    if query.descending:
+        if first:  # nothing at all
+            position = since - 1
+        pending = await db.read(runtime, _older, position)
+    else:
+        if limit is None or sent < limit:
+            position = max(position, since)
+        pending = await db.read(runtime, _pending, db, position)
     yield b"\n],\n" + _last(position, pending) + b"}\n"
 
 
@@ -330,7 +348,7 @@ async def _continuous(
             idle_since = time.monotonic()
         if not ended or (limit is not None and sent >= limit):
             continue
-        if query.descending or db.closed:
+        if db.closed:
             break
         if heartbeat is not None:
             if not await _wait(request, db, position, heartbeat / 1000):

@@ -173,36 +173,28 @@ class LocalDb:
 
     # --- reading and writing -------------------------------------------------------
 
-    def read_here(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(conn, *args)`` on this thread, or Busy when that would mean waiting for the writer."""
+    def _read_with(self, block: bool, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conns = self.conns
         try:
-            conn = conns.acquire_reader(False)
+            conn = conns.acquire_reader(block)
         except Closed:
             raise NotFound("Database does not exist.") from None
         if conn is None:
             raise Busy()
         try:
             return fn(conn, *args)
-        except sqlite3.ProgrammingError:
+        except sqlite3.ProgrammingError:  # closed under the read
             raise NotFound("Database does not exist.") from None
         finally:
             conns.release_reader(conn)
 
+    def read_here(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)`` on this thread, or Busy when that would mean waiting for the writer."""
+        return self._read_with(False, fn, args)
+
     def read_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(conn, *args)`` on this (worker) thread with a reader connection."""
-        conns = self.conns
-        try:
-            conn = conns.acquire_reader()
-        except Closed:
-            raise NotFound("Database does not exist.") from None
-        assert conn is not None
-        try:
-            return fn(conn, *args)
-        except sqlite3.ProgrammingError:
-            raise NotFound("Database does not exist.") from None
-        finally:
-            conns.release_reader(conn)
+        return self._read_with(True, fn, args)
 
     async def read(self, runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
         """``fn(conn, *args)`` on a worker thread."""

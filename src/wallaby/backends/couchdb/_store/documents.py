@@ -37,7 +37,7 @@ from .requests import JSON_HEADERS, Reply, Request, json_reply
 from .revs import Rev, format_rev, parse_rev
 from .uploads import Receiver, discard
 
-__all__ = ["document", "post_document", "check_partition"]
+__all__ = ["check_partition", "document", "post_document", "requested_rev"]
 
 
 def check_partition(db: LocalDb, docid: str) -> None:
@@ -108,27 +108,31 @@ async def _get(request: Request, db: LocalDb, docid: str) -> Reply:
 # --- PUT, POST, DELETE ---------------------------------------------------------------------
 
 
-def _saved(request: Request, result: dict[str, Any], batch: bool) -> Reply:
+def _saved(request: Request, result: dict[str, Any], batch: bool, location: str | None = None) -> Reply:
+    """201 with the new rev, ETag and Location (202 and no rev with ``batch=ok``)."""
     docid = result["id"]
-    location = f"{request.url.split('?')[0]}"
+    location = location or request.url.split("?")[0]
     if batch:
         return json_reply(202, {"ok": True, "id": docid}, {"Location": location})
     return json_reply(201, result, {"ETag": f'"{result["rev"]}"', "Location": location})
 
 
-def _rev_option(request: Request, doc: Incoming) -> None:
-    given = request.query.get("rev") or _if_match(request)
+def requested_rev(request: Request) -> Rev | None:
+    """The rev a write names in ``?rev=`` or an ``If-Match`` header."""
+    given = request.query.get("rev")
     if given is None:
+        match = request.header("if-match")
+        given = match.strip('"') if match else None
+    return None if given is None else parse_rev(given)
+
+
+def _rev_option(request: Request, doc: Incoming) -> None:
+    rev = requested_rev(request)
+    if rev is None:
         return
-    rev = parse_rev(given)
     if doc.rev is not None and doc.rev != rev:
         raise BadRequest("Document rev from request body and query string have different values")
     doc.rev = rev
-
-
-def _if_match(request: Request) -> str | None:
-    value = request.header("if-match")
-    return value.strip('"') if value else None
 
 
 def _batch(request: Request) -> bool:
@@ -161,11 +165,7 @@ async def post_document(request: Request, db: LocalDb) -> Reply:
     check_partition(db, doc.id)
     doc.encode()
     result = await db.write(request.runtime, writes.write_one, doc, True)
-    batch = _batch(request)
-    location = f"{request.url.split('?')[0]}/{quote(doc.id, safe='')}"
-    if batch:
-        return json_reply(202, {"ok": True, "id": doc.id}, {"Location": location})
-    return json_reply(201, result, {"ETag": f'"{result["rev"]}"', "Location": location})
+    return _saved(request, result, _batch(request), f"{request.url.split('?')[0]}/{quote(doc.id, safe='')}")
 
 
 def _delete_write(txn: Txn, doc: Incoming) -> dict[str, Any]:
@@ -220,7 +220,7 @@ async def _copy(request: Request, db: LocalDb, docid: str) -> Reply:
     doc.encode()
     result = await db.write(request.runtime, writes.write_one, doc, True)
     base = request.url.split("?")[0].rsplit("/", 1)[0]
-    return json_reply(201, result, {"ETag": f'"{result["rev"]}"', "Location": f"{base}/{quote(target, safe='')}"})
+    return _saved(request, result, False, f"{base}/{quote(target, safe='')}")
 
 
 # --- multipart/related ---------------------------------------------------------------------

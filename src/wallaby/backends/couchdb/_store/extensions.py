@@ -9,6 +9,10 @@ same way, without the engine naming it:
   ``/{db}/_x/{rest...}`` (``_all_docs``, ``_find``, ``_partition``...).
 - ``design_endpoint("_x")``: ``handler(request, db, ddoc_id, rest) -> Reply``
   for ``/{db}/_design/{name}/_x/{rest...}`` (``_view``, ``_info``, ``_show``...).
+- ``PARTITIONED``: the names of the endpoints that honour
+  ``request.partition`` (``_all_docs``, ``_find``, ``_view``...); under
+  ``/{db}/_partition/{p}/`` any other is refused (``400``), never answered
+  for the whole database.
 - ``HOOKS``: functions the document engine calls at fixed points (each
   ``None`` until something registers one):
 
@@ -46,6 +50,7 @@ __all__ = [
     "DB_ENDPOINTS",
     "DESIGN_ENDPOINTS",
     "HOOKS",
+    "PARTITIONED",
     "SERVER_ENDPOINTS",
     "Hooks",
     "db_endpoint",
@@ -60,6 +65,7 @@ DesignHandler = Callable[["Request", "LocalDb", str, list[str]], Awaitable["Repl
 SERVER_ENDPOINTS: dict[str, ServerHandler] = {}
 DB_ENDPOINTS: dict[str, DbHandler] = {}
 DESIGN_ENDPOINTS: dict[str, DesignHandler] = {}
+PARTITIONED: set[str] = {"_all_docs"}
 
 
 def server_endpoint(name: str) -> Callable[[ServerHandler], ServerHandler]:

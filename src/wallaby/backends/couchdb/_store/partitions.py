@@ -8,7 +8,8 @@ Rules kept here (checked against CouchDB 3.5):
 - ``GET .../_partition/{p}`` counts the partition's documents; ``_all_docs``
   covers the ids ``{p}:...``; ``_design/{ddoc}/_view/...``, ``_find`` and
   ``_explain`` are the query side's endpoints, called with
-  ``request.partition`` set.
+  ``request.partition`` set when they say they honour it
+  (``extensions.PARTITIONED``), else refused with a ``400``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from .database import LocalDb
 from .errors import BadRequest, HttpError, NotFound
-from .extensions import DB_ENDPOINTS, DESIGN_ENDPOINTS, db_endpoint
+from .extensions import DB_ENDPOINTS, DESIGN_ENDPOINTS, PARTITIONED, db_endpoint
 from .requests import Reply, Request, json_reply
 
 __all__ = ["partition"]
@@ -57,9 +58,16 @@ async def partition(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     if endpoint == "_design" and len(rest) >= 4 and rest[3].startswith("_"):
         design = DESIGN_ENDPOINTS.get(rest[3])
         if design is not None:
+            _partition_aware(rest[3])
             return await design(request, db, "_design/" + rest[2], rest[4:])
     elif endpoint in ("_all_docs", "_find", "_explain"):
         handler = DB_ENDPOINTS.get(endpoint)
         if handler is not None:
+            _partition_aware(endpoint)
             return await handler(request, db, rest[2:])
     raise NotFound("missing")
+
+
+def _partition_aware(endpoint: str) -> None:
+    if endpoint not in PARTITIONED:
+        raise BadRequest(f"the embedded store does not answer {endpoint} in one partition")

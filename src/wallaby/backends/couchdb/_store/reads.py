@@ -225,23 +225,31 @@ def pick_latest(tree: RevTree, rev: Rev) -> Rev:
     return rev
 
 
-def read_one(conn: sqlite3.Connection, docid: str, rev: Rev | None, options: ReadOptions) -> tuple[Rev, bytes]:
-    """The revision read by ``GET /{db}/{docid}`` and its JSON; raises 404 as CouchDB does."""
+def find_revision(
+    conn: sqlite3.Connection, docid: str, rev: Rev | None, latest: bool = False
+) -> tuple[DocRow, Rev, tuple[bool, bytes | None, bytes]]:
+    """The document, the revision a read names (the winner without one) and its stored body; 404 as CouchDB."""
     doc = read_row(conn, docid)
     if doc is None:
         raise NotFound("missing")
     if rev is None:
         if doc.deleted:
             raise NotFound("deleted")
-        return doc.rev, render_revision(conn, doc, doc.rev, (False, doc.atts, doc.body), options)
+        return doc, doc.rev, (False, doc.atts, doc.body)
     if rev not in doc.tree:
         raise NotFound("missing")
-    if options.latest:
+    if latest:
         rev = pick_latest(doc.tree, rev)
     stored = read_revision(conn, doc, rev)
     if stored is None:
         raise NotFound("missing")
-    return rev, render_revision(conn, doc, rev, stored, options)
+    return doc, rev, stored
+
+
+def read_one(conn: sqlite3.Connection, docid: str, rev: Rev | None, options: ReadOptions) -> tuple[Rev, bytes]:
+    """The revision read by ``GET /{db}/{docid}`` and its JSON; raises 404 as CouchDB does."""
+    doc, found, stored = find_revision(conn, docid, rev, options.latest)
+    return found, render_revision(conn, doc, found, stored, options)
 
 
 def open_revs(conn: sqlite3.Connection, docid: str, revs: list[Rev] | None, options: ReadOptions) -> list[bytes]:

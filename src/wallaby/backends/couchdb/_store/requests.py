@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from .._core.json import JSONDecodeError, loads
 from .._core.runtime import Runtime
 from .errors import BadRequest, HttpError
 
@@ -88,8 +89,8 @@ class Request:
     async def json(self) -> Any:
         raw = await self.read_body()
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            return loads(raw)
+        except JSONDecodeError:
             raise BadRequest("invalid UTF-8 JSON", error="bad_request") from None
 
     async def json_object(self) -> dict[str, Any]:

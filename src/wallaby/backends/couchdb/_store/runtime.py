@@ -4,6 +4,15 @@
 its reply as a Response; everything that touches the loop (sleep, spawn,
 waiters, worker threads) is the flavour's own runtime, which this one wraps.
 So the Database, Follower, Stream and every ``_api`` module run unchanged.
+
+Rules kept here:
+
+- An error the engine raises before answering is its status and JSON, as a
+  server sends it; anything else that escapes a handler (a bug, SQLite
+  failing) is logged and answered ``500 unknown_error``, so the caller gets
+  the library's typed ``ServerError``, never an engine's exception.
+- A streamed answer that fails half-way (its database deleted under a feed)
+  ends like a cut connection: ``NetworkError``, which a Follower retries.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
+from .._core.errors import NetworkError
 from .._core.runtime import Runtime, Task, Waiter
 from .errors import HttpError
 from .requests import Reply, Request, error_reply
@@ -28,12 +38,14 @@ T = TypeVar("T")
 class StoreResponse:
     """The engine's reply as the core's Response."""
 
-    __slots__ = ("status", "_headers", "_body")
+    __slots__ = ("status", "_headers", "_body", "_method", "_url")
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, method: str, url: str) -> None:
         self.status = reply.status
         self._headers = reply.headers
         self._body = reply.body
+        self._method = method
+        self._url = url
 
     def header(self, name: str) -> str | None:
         value = self._headers.get(name)
@@ -52,14 +64,7 @@ class StoreResponse:
         body = self._body
         if isinstance(body, bytes):
             return body
-        self._body = b""
-        parts = []
-        try:
-            async for chunk in body:
-                parts.append(chunk)
-        finally:
-            await _close(body)
-        return b"".join(parts)
+        return b"".join([chunk async for chunk in self.chunks()])
 
     async def chunks(self) -> AsyncIterator[bytes]:
         body = self._body
@@ -71,6 +76,10 @@ class StoreResponse:
         try:
             async for chunk in body:
                 yield chunk
+        except HttpError as exc:
+            raise NetworkError(
+                f"the store ended the answer: {exc.error}: {exc.reason}", method=self._method, url=self._url
+            ) from None
         finally:
             await _close(body)
 
@@ -110,7 +119,12 @@ class StoreRuntime:
             reply = await dispatch(self.store, request)
         except HttpError as exc:
             reply = error_reply(exc)
-        return StoreResponse(reply)
+        except Exception as exc:
+            if self.loop.is_cancellation(exc):
+                raise
+            log.exception("the embedded store failed to answer %s %s", method, url)
+            reply = error_reply(HttpError(f"{type(exc).__name__}: {exc}", status=500, error="unknown_error"))
+        return StoreResponse(reply, method, url)
 
     async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.loop.to_thread(fn, *args)

@@ -24,16 +24,15 @@ import re
 import sys
 import threading
 import uuid
-from typing import IO, Any
+from typing import IO
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
+from .._core.urls import STORE_SCHEMES
 from .database import LocalDb
 from .errors import BadRequest, HttpError, NotFound, PreconditionFailed
 
-__all__ = ["Store", "acquire_store", "is_store_url", "release_store", "STORE_SCHEMES"]
-
-STORE_SCHEMES = ("file", "memory")
+__all__ = ["Store", "acquire_store", "check_db_name", "is_store_url", "release_store"]
 _SUFFIX = ".couch.sqlite"
 _LOCK_FILE = ".wallaby-store.lock"
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_$()+/-]*\Z")
@@ -41,7 +40,7 @@ _SYSTEM_DBS = ("_users", "_replicator", "_global_changes")
 
 
 def is_store_url(base: str) -> bool:
-    return base.startswith(("file:", "memory:"))
+    return base.partition(":")[0] in STORE_SCHEMES
 
 
 def check_db_name(name: str) -> None:
@@ -115,7 +114,6 @@ class Store:
         self._dbs: dict[str, LocalDb] = {}
         self._lock = threading.RLock()
         self._dir_lock: _DirectoryLock | None = None
-        self.extensions: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"<Store {self.key}>"

@@ -120,6 +120,15 @@ class _Attachments:
     def encode(self) -> bytes | None:
         return orjson.dumps(self.stored) if self.stored else None
 
+    def store(self, conn: sqlite3.Connection, docid: str) -> None:
+        """Store the new data and count one more reference to everything the revision names."""
+        for _, raw in self.inline:
+            blobs.store_bytes(conn, raw)
+        if self.stubs and not blobs.add_refs(conn, self.stubs):
+            raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
+        for upload in self.uploads:
+            blobs.adopt(conn, upload.num, upload.digest, upload.length)
+
 
 def _stored_atts(conn: sqlite3.Connection, state: DocState | None, rev: Rev) -> dict[str, Any] | None:
     """The attachments of a stored revision body, or None when its body is not stored."""
@@ -255,6 +264,7 @@ class _Writer:
         self.limit = self.db.revs_limit
         self._checker: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None
         self._checker_made = False
+        self._plain: bool | None = None  # no validate_doc_update to run
         self.fresh: set[str] = set()  # new documents whose rows wait in _inserts
         self._inserts: list[tuple[Any, ...]] = []
         self._live = 0
@@ -284,11 +294,13 @@ class _Writer:
 
     def simple(self, doc: Incoming) -> bool:
         """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate or check."""
+        if self._plain is None:
+            self._plain = self.checker() is None
         return (
-            doc.id not in self.states
+            self._plain
+            and doc.id not in self.states
             and not doc.attachments
             and not (doc.id or "").startswith("_design/")
-            and self.checker() is None
         )
 
     def create(self, doc: Incoming) -> dict[str, Any]:
@@ -304,14 +316,7 @@ class _Writer:
         rid = digest.hexdigest()
         seq = self.txn.next_seq()
         flag = 1 if deleted else 0
-        tree = b'[[1,"%s",null,%d,%d]]' % (rid.encode(), flag, seq)
-        self._inserts.append((seq, docid, "1-" + rid, flag, tree, None, body))
-        self.fresh.add(docid)
-        if deleted:
-            self._dead += 1
-        else:
-            self._live += 1
-        self._external += len(body)
+        self._queue(seq, docid, "1-" + rid, flag, b'[[1,"%s",null,%d,%d]]' % (rid.encode(), flag, seq), body)
         return {"ok": True, "id": docid, "rev": "1-" + rid}
 
     def plant(self, doc: Incoming) -> None:
@@ -327,8 +332,11 @@ class _Writer:
         deleted = 1 if doc.deleted else 0
         nodes = [[pos - i, rid, ids[i + 1] if i + 1 < len(ids) else None, 0, seq] for i, rid in enumerate(ids)]
         nodes[0][3] = deleted
-        body = doc.data
-        self._inserts.append((seq, docid, f"{pos}-{ids[0]}", deleted, orjson.dumps(nodes), None, body))
+        self._queue(seq, docid, f"{pos}-{ids[0]}", deleted, orjson.dumps(nodes), doc.data)
+
+    def _queue(self, seq: int, docid: str, rev: str, deleted: int, tree: bytes, body: bytes) -> None:
+        """A new document's row, written by the next ``flush``."""
+        self._inserts.append((seq, docid, rev, deleted, tree, None, body))
         self.fresh.add(docid)
         if deleted:
             self._dead += 1
@@ -433,12 +441,7 @@ class _Writer:
             ancestors = [r for r in tree.path(rev)[1:] if r in state.tree]
             atts = _resolve_attachments(conn, doc, docid, rev[0], ancestors, state, self.uploads.get(docid))
             _precompute_inline_digests(atts)
-            for _, raw in atts.inline:
-                blobs.store_bytes(conn, raw)
-            if atts.stubs and not blobs.add_refs(conn, atts.stubs):
-                raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
-            for upload in atts.uploads:
-                blobs.adopt(conn, upload.num, upload.digest, upload.length)
+            atts.store(conn, docid)
             conn.execute(
                 "INSERT INTO revs(id, rev, deleted, atts, body) VALUES (?, ?, ?, ?, ?)",
                 (docid, text, doc.deleted, atts.encode(), doc.data or doc.encode()),
@@ -465,12 +468,7 @@ class _Writer:
         txn = self.txn
         seq = txn.next_seq()
         tree.nodes[rev][2] = seq
-        for _, raw in atts.inline:
-            blobs.store_bytes(conn, raw)
-        if atts.stubs and not blobs.add_refs(conn, atts.stubs):
-            raise HttpError(f"Invalid attachment stub in {docid}", status=412, error="missing_stub")
-        for upload in atts.uploads:
-            blobs.adopt(conn, upload.num, upload.digest, upload.length)
+        atts.store(conn, docid)
         for old in tree.stem(self.limit):
             if state is not None and old != state.rev:
                 self._drop_body(docid, old)

@@ -34,6 +34,7 @@ from .._replicator.progress import (
 from .._replicator.replication import Replication as _Replication, replicate as _replicate
 from .._replicator.sync import Sync as _Sync, sync as _sync
 from .._store.flavour import store_or
+from ._coroutines import as_deferred
 from ._runtime import TwistedRuntime
 
 __all__ = [*FLAVOURED, *SHARED, *RESULTS]
@@ -44,7 +45,7 @@ C = TypeVar("C", bound=type)
 def _returns_deferred(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., defer.Deferred[Any]]:
     @functools.wraps(fn)
     def method(*args: Any, **kwargs: Any) -> defer.Deferred[Any]:
-        return defer.Deferred.fromCoroutine(fn(*args, **kwargs))
+        return as_deferred(fn(*args, **kwargs))
 
     return method
 
