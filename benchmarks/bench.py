@@ -195,7 +195,9 @@ def check_clients(names: list[str], timeout: float) -> dict[str, str | None]:
     code = (
         "import importlib, json, sys\n"
         "mods = {'raw-aiohttp': ['aiohttp', 'orjson'], 'wallaby-aio': ['wallaby.backends.couchdb.aio'],\n"
-        " 'wallaby-twisted': ['wallaby.backends.couchdb._tx'], 'aiocouch': ['aiocouch'],\n"
+        " 'wallaby-twisted': ['wallaby.backends.couchdb.tx'], 'wallaby-twisted-aio': ['wallaby.backends.couchdb.tx'],\n"
+        " 'floor-aio': ['httptools', 'orjson'], 'floor-twisted': ['httptools', 'orjson', 'twisted'],\n"
+        " 'floor-twisted-aio': ['httptools', 'orjson', 'twisted'], 'aiocouch': ['aiocouch'],\n"
         " 'ibmcloudant': ['ibmcloudant.cloudant_v1'], 'couchdb-python': ['couchdb']}\n"
         "out = {}\n"
         "for name in json.loads(sys.argv[1]):\n"
@@ -412,6 +414,25 @@ def print_table(table: dict, workloads: list, args: argparse.Namespace) -> None:
             )
 
 
+def print_floor_markdown(table: dict, results: list[dict], workloads: list) -> None:
+    """Each flavour's CPU per request on nginx as a ratio to its framework's protocol floor."""
+    nginx = [w for w in workloads if w.server == "nginx" and w.name in table]
+    pairs = [(client, floor) for client, floor in FLOORS.items() if any(client in table[w.name] for w in nginx)]
+    if not nginx or not pairs:
+        return
+    say()
+    say("Client CPU per request on nginx as a ratio to the floor of its framework (median of the per-round ratios):")
+    say()
+    say("| workload | " + " | ".join(f"{client} / {floor}" for client, floor in pairs) + " |")
+    say("|---|" + "---|" * len(pairs))
+    for w in nginx:
+        cells = []
+        for client, floor in pairs:
+            value = _per_round_ratio(table, results, w.name, client, floor)
+            cells.append(f"{value:.2f}x" if value is not None else "-")
+        say(f"| {w.name} | " + " | ".join(cells) + " |")
+
+
 def print_markdown(table: dict, clients: list[str], workloads: list) -> None:
     """Medians as Markdown: CPU on nginx, throughput and memory on the CouchDB server."""
     say()
@@ -473,8 +494,20 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def print_targets(table: dict, quick: bool) -> None:
-    """The issue's targets, as medians of the per-round ratios."""
+# each flavour and reactor, and the protocol floor of its framework (an asyncio or Twisted Protocol + httptools)
+FLOORS = {"wallaby-aio": "floor-aio", "wallaby-twisted": "floor-twisted", "wallaby-twisted-aio": "floor-twisted-aio"}
+
+
+def _per_round_ratio(table: dict, results: list[dict], workload: str, client: str, base: str) -> float | None:
+    """Median over rounds of client's CPU per unit / base's CPU per unit in the same round."""
+    runs = {r["round"]: r for r in results if r["workload"] == workload and r["client"] == client}
+    bases = {r["round"]: r for r in results if r["workload"] == workload and r["client"] == base}
+    ratios = [(runs[n]["cpu"] / runs[n]["units"]) / (bases[n]["cpu"] / bases[n]["units"]) for n in runs if n in bases]
+    return _median(ratios)
+
+
+def print_targets(table: dict, results: list[dict], quick: bool) -> None:
+    """Issue 13's targets: client CPU on nginx within 1.5x the floor; throughput as before (ratios to raw)."""
     lines = []
 
     def ratio(workload: str, client: str, key: str) -> float | None:
@@ -482,28 +515,24 @@ def print_targets(table: dict, quick: bool) -> None:
         return _median(row[key]) if row else None
 
     for workload in ("nginx-get-1", "nginx-get-32", "nginx-put-1", "nginx-put-32"):
-        aio = ratio(workload, "wallaby-aio", "cpu_ratio")
-        if aio is not None:
-            lines.append((f"{workload}: asyncio flavour CPU/request <= 1.10x raw", aio, aio <= 1.10))
-        row_aio = table.get(workload, {}).get("wallaby-aio")
-        row_tx = table.get(workload, {}).get("wallaby-twisted")
-        if row_aio and row_tx:
-            tx = row_tx["cpu_per_k"] / row_aio["cpu_per_k"]
-            lines.append((f"{workload}: Twisted flavour CPU/request <= 1.3x asyncio flavour", tx, tx <= 1.3))
+        for client, floor in FLOORS.items():
+            value = _per_round_ratio(table, results, workload, client, floor)
+            if value is not None:
+                lines.append((f"{workload}: {client} CPU/request <= 1.5x {floor}", value, value <= 1.5))
     for workload in ("get-1", "get-32", "put-1", "put-32", "bulk", "all-docs", "view", "changes"):
-        for client in ("wallaby-aio", "wallaby-twisted"):
+        for client in FLOORS:
             value = ratio(workload, client, "rate_ratio")
             if value is not None:
                 lines.append((f"{workload}: {client} throughput >= 0.95x raw", value, value >= 0.95))
     for workload in ("att-put", "att-get"):
-        for client in ("wallaby-aio", "wallaby-twisted"):
+        for client in FLOORS:
             value = ratio(workload, client, "rate_ratio")
             if value is not None:
                 lines.append((f"{workload}: {client} throughput >= 0.9x raw", value, value >= 0.9))
     if not lines:
         return
     say()
-    say("Targets (issue 5; medians of the per-round ratios):")
+    say("Targets (issue 13; medians of the per-round ratios):")
     if quick:
         say("  (--quick: runs of a few hundredths of a second and one round; a smoke test, not a verdict)")
     for text, value, met in lines:
@@ -650,9 +679,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     table = summarise(results, clients, workloads)
     print_table(table, workloads, args)
-    print_targets(table, args.quick)
+    print_targets(table, results, args.quick)
     if args.markdown:
         print_markdown(table, clients, workloads)
+        print_floor_markdown(table, results, workloads)
     if not args.from_json:
         say(f"\n{len(results)} runs in {time.perf_counter() - started:.0f} s")
     if args.json:

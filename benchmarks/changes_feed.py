@@ -1,6 +1,6 @@
 """Changes consumed per second from a 100,000-change feed, against raw aiohttp+orjson.
 
-    .venv/bin/python benchmarks/changes_feed.py [--changes 100000] [--repeat 3]
+    benchmarks/.venv/bin/python benchmarks/changes_feed.py [--changes 100000] [--repeat 3]
 
 Starts a PouchDB Server in memory (or uses COUCHDB_URL), fills one database,
 then reads its whole continuous feed from ``since=0`` in a fresh process per

@@ -41,10 +41,49 @@ def _segment(name: str) -> str:
     return quote(name, safe="")
 
 
-# --- raw aiohttp + orjson: the floor ---------------------------------------------------
+# --- by hand: the same requests as the library, with nothing around them ---------------------
 
 
-class RawAiohttp:
+class _ByHand:
+    """The JSON operations of a client written by hand: ``_json(method, url, body)`` and ``db_url`` do the rest."""
+
+    db_url: str
+
+    async def _json(self, method: str, url: str, body: Any = None) -> Any:
+        raise NotImplementedError
+
+    async def get(self, docid: str) -> Any:
+        return await self._json("GET", f"{self.db_url}/{_segment(docid)}")
+
+    async def put(self, doc: dict) -> Any:
+        return await self._json("PUT", f"{self.db_url}/{_segment(doc['_id'])}", doc)
+
+    async def bulk(self, docs: list) -> Any:
+        return await self._json("POST", f"{self.db_url}/_bulk_docs", {"docs": docs})
+
+    async def all_docs(self) -> int:
+        return len((await self._json("GET", f"{self.db_url}/_all_docs?include_docs=true"))["rows"])
+
+    async def view(self) -> int:
+        return len((await self._json("GET", f"{self.db_url}/_design/{DESIGN}/_view/{VIEW}"))["rows"])
+
+    async def changes(self) -> int:
+        # the library's normal feed, request for request: pages of 1,000 from since=0
+        seen, since = 0, 0
+        while True:
+            page = await self._json(
+                "GET", f"{self.db_url}/_changes?feed=normal&limit=1000&since={quote(str(since), safe='')}"
+            )
+            seen += len(page["results"])
+            since = page["last_seq"]
+            if len(page["results"]) < 1000:
+                return seen
+
+
+# --- raw aiohttp + orjson: the reference every ratio is taken to -------------------------------
+
+
+class RawAiohttp(_ByHand):
     """What a careful hand-written aiohttp+orjson program sends: the same requests as the library."""
 
     flavour = "asyncio"
@@ -77,33 +116,6 @@ class RawAiohttp:
                 raise RuntimeError(f"{method} {url}: {response.status} {raw[:200]!r}")
             return self._orjson.loads(raw)
 
-    async def get(self, docid: str) -> Any:
-        return await self._json("GET", f"{self.db_url}/{_segment(docid)}")
-
-    async def put(self, doc: dict) -> Any:
-        return await self._json("PUT", f"{self.db_url}/{_segment(doc['_id'])}", doc)
-
-    async def bulk(self, docs: list) -> Any:
-        return await self._json("POST", f"{self.db_url}/_bulk_docs", {"docs": docs})
-
-    async def all_docs(self) -> int:
-        return len((await self._json("GET", f"{self.db_url}/_all_docs?include_docs=true"))["rows"])
-
-    async def view(self) -> int:
-        return len((await self._json("GET", f"{self.db_url}/_design/{DESIGN}/_view/{VIEW}"))["rows"])
-
-    async def changes(self) -> int:
-        # the library's normal feed, request for request: pages of 1,000 from since=0
-        seen, since = 0, 0
-        while True:
-            page = await self._json(
-                "GET", f"{self.db_url}/_changes?feed=normal&limit=1000&since={quote(str(since), safe='')}"
-            )
-            seen += len(page["results"])
-            since = page["last_seq"]
-            if len(page["results"]) < 1000:
-                return seen
-
     async def put_attachment(self, docid: str, data: bytes) -> int:
         url = f"{self.db_url}/{_segment(docid)}/{ATTACHMENT}"
         headers = {**self.headers, "Content-Type": ATTACHMENT_TYPE}
@@ -124,6 +136,154 @@ class RawAiohttp:
 
     async def close(self) -> None:
         await self.session.close()
+
+
+# --- the protocol floor: a Protocol, httptools and orjson, nothing else ---------------------
+
+
+class _FloorConnection:
+    """One keep-alive connection's parser state, shared by both floor clients."""
+
+    def __init__(self) -> None:
+        import httptools
+
+        self.parser = httptools.HttpResponseParser(self)
+        self.body: list[bytes] = []
+        self.done: Any = None  # the framework's future of the current answer
+
+    def on_body(self, data: bytes) -> None:
+        self.body.append(data)
+
+    def on_message_complete(self) -> None:
+        body, self.body = b"".join(self.body), []
+        self.finished(self.parser.get_status_code(), body)
+
+    def finished(self, status: int, body: bytes) -> None:
+        raise NotImplementedError
+
+
+class _Floor(_ByHand):
+    """What the wire needs: keep-alive connections, requests built with an f-string, one future each.
+
+    No pool bound, timeouts, TLS, streaming or error mapping: the cost below
+    which no client can go. Subclasses give ``connect()`` and ``future()``.
+    """
+
+    package = "httptools orjson"
+
+    async def open(self, url: str, db: str, concurrency: int) -> None:
+        import base64
+
+        import orjson
+
+        self._loads, self._dumps = orjson.loads, orjson.dumps
+        base, user, password = split_url(url)
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.db_url = f"/{_segment(db)}"
+        auth = ""
+        if user:
+            token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+            auth = f"Authorization: Basic {token}\r\n"
+        self.fixed = f"Host: {parts.netloc}\r\nAccept: application/json\r\n{auth}"
+        self.idle: list[Any] = []
+
+    async def _request(self, method: str, target: str, body: bytes | None = None, ctype: str = "") -> tuple:
+        conn = self.idle.pop() if self.idle else await self.connect()
+        if body is None:
+            head = f"{method} {target} HTTP/1.1\r\n{self.fixed}\r\n".encode()
+        else:
+            head = (
+                f"{method} {target} HTTP/1.1\r\n{self.fixed}Content-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+        status, data = await conn.send(head)
+        self.idle.append(conn)
+        if status >= 400:
+            raise RuntimeError(f"{method} {target}: {status} {data[:200]!r}")
+        return status, data
+
+    async def _json(self, method: str, target: str, body: Any = None) -> Any:
+        data = None if body is None else self._dumps(body)
+        return self._loads((await self._request(method, target, data, "application/json"))[1])
+
+    async def put_attachment(self, docid: str, data: bytes) -> int:
+        self._loads(
+            (await self._request("PUT", f"{self.db_url}/{_segment(docid)}/{ATTACHMENT}", data, ATTACHMENT_TYPE))[1]
+        )
+        return len(data)
+
+    async def get_attachment(self, docid: str) -> int:
+        return len((await self._request("GET", f"{self.db_url}/{_segment(docid)}/{ATTACHMENT}"))[1])
+
+    async def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+
+
+class FloorAsyncio(_Floor):
+    """An asyncio ``Protocol`` with httptools and orjson, on keep-alive connections."""
+
+    flavour = "asyncio"
+
+    async def connect(self) -> Any:
+        import asyncio
+
+        class Connection(asyncio.Protocol, _FloorConnection):
+            def connection_made(self, transport: Any) -> None:
+                self.transport = transport
+
+            def data_received(self, data: bytes) -> None:
+                self.parser.feed_data(data)
+
+            def finished(self, status: int, body: bytes) -> None:
+                self.done.set_result((status, body))
+
+            def send(self, head: bytes) -> Any:
+                self.done = loop.create_future()
+                self.transport.write(head)
+                return self.done
+
+            def close(self) -> None:
+                self.transport.close()
+
+        loop = asyncio.get_running_loop()
+        _, conn = await loop.create_connection(Connection, self.host, self.port)
+        return conn
+
+
+class FloorTwisted(_Floor):
+    """A Twisted ``Protocol`` with httptools and orjson, on keep-alive connections."""
+
+    flavour = "twisted"
+
+    async def connect(self) -> Any:
+        from twisted.internet import defer, protocol, reactor
+        from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+
+        class Connection(protocol.Protocol, _FloorConnection):
+            def dataReceived(self, data: bytes) -> None:
+                self.parser.feed_data(data)
+
+            def finished(self, status: int, body: bytes) -> None:
+                done, self.done = self.done, None
+                done.callback((status, body))
+
+            def send(self, head: bytes) -> Any:
+                self.done = defer.Deferred()
+                self.transport.write(head)
+                return self.done
+
+            def close(self) -> None:
+                self.transport.loseConnection()
+
+        return await connectProtocol(TCP4ClientEndpoint(reactor, self.host, self.port), Connection())
+
+
+class FloorTwistedAsyncio(FloorTwisted):
+    """The Twisted floor on Twisted's asyncio reactor."""
+
+    reactor = "asyncio"
 
 
 # --- this library, both flavours (public API only) -----------------------------------------
@@ -178,6 +338,12 @@ class Wallaby:
 class WallabyTwisted(Wallaby):
     module_name = "wallaby.backends.couchdb"
     flavour = "twisted"
+
+
+class WallabyTwistedAsyncio(WallabyTwisted):
+    """The Twisted flavour on Twisted's asyncio reactor (Scrapy's default)."""
+
+    reactor = "asyncio"
 
 
 # --- aiocouch --------------------------------------------------------------------------------
@@ -341,8 +507,12 @@ class CouchdbPython:
 
 CLIENTS: dict[str, type] = {
     "raw-aiohttp": RawAiohttp,
+    "floor-aio": FloorAsyncio,
+    "floor-twisted": FloorTwisted,
+    "floor-twisted-aio": FloorTwistedAsyncio,
     "wallaby-aio": Wallaby,
     "wallaby-twisted": WallabyTwisted,
+    "wallaby-twisted-aio": WallabyTwistedAsyncio,
     "aiocouch": Aiocouch,
     "ibmcloudant": Cloudant,
     "couchdb-python": CouchdbPython,

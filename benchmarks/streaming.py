@@ -1,6 +1,6 @@
 """Streamed reads in bounded memory: a 1,000,000-row _all_docs and a 1 GB attachment.
 
-    .venv/bin/python benchmarks/streaming.py [--rows 1000000] [--attachment-mb 1024] [--repeat 3]
+    benchmarks/.venv/bin/python benchmarks/streaming.py [--rows 1000000] [--attachment-mb 1024] [--repeat 3]
 
 Starts a PouchDB Server on disk (in memory it cannot hold a 1 GB attachment),
 or uses COUCHDB_URL; fills one database; then in a fresh process per run,

@@ -129,8 +129,12 @@ def _versions(client: str) -> dict:
 
     names = {
         "raw-aiohttp": ["aiohttp", "orjson"],
-        "wallaby-aio": ["wallaby-backend-couchdb", "aiohttp"],
-        "wallaby-twisted": ["wallaby-backend-couchdb", "Twisted"],
+        "wallaby-aio": ["wallaby-backend-couchdb", "httptools"],
+        "wallaby-twisted": ["wallaby-backend-couchdb", "httptools", "Twisted"],
+        "wallaby-twisted-aio": ["wallaby-backend-couchdb", "httptools", "Twisted"],
+        "floor-aio": ["httptools", "orjson"],
+        "floor-twisted": ["httptools", "orjson", "Twisted"],
+        "floor-twisted-aio": ["httptools", "orjson", "Twisted"],
         "aiocouch": ["aiocouch", "aiohttp"],
         "ibmcloudant": ["ibmcloudant", "requests"],
         "couchdb-python": ["CouchDB"],
@@ -218,7 +222,13 @@ def run_asyncio(client: Any, spec: dict, plan: Plan) -> dict:
 
 
 def run_twisted(client: Any, spec: dict, plan: Plan) -> dict:
-    from twisted.internet import defer, reactor  # the default reactor (epoll on Linux)
+    if getattr(client, "reactor", None) == "asyncio":
+        import asyncio
+
+        from twisted.internet import asyncioreactor
+
+        asyncioreactor.install(asyncio.new_event_loop())
+    from twisted.internet import defer, reactor  # the default reactor (epoll on Linux) unless installed above
 
     def gather(coros: list) -> defer.Deferred:
         return defer.gatherResults([defer.Deferred.fromCoroutine(c) for c in coros], consumeErrors=True)

@@ -30,7 +30,8 @@ DOCS = [{"_id": f"v{n}", "n": n, "name": f"name{n}", "type": "a" if n % 2 else "
 async def design_db(couch):
     db = await couch.fresh_db()
     await db.put_design("wire", views=VIEWS, shows=SHOWS, lists=LISTS, updates=UPDATES)
-    await db.save({"docs": [dict(doc) for doc in DOCS] + [{"_id": "path/doc", "n": 100, "name": "slashy"}]})
+    docs = [dict(doc) for doc in DOCS] + [{"_id": "path/doc", "n": 100, "name": "slashy"}]
+    await db.save({"docs": docs}, **couch.all_copies)
     return db
 
 
@@ -47,7 +48,7 @@ async def test_put_design_creates_a_design_document_whose_views_work(couch):
     assert result["ok"] is True and result["id"] == "_design/d"
     stored = await db.get("_design/d")
     assert stored["views"] == {"by_n": {"map": "function(doc){ emit(doc.n, null); }"}}
-    await db.save({"_id": "x", "n": 7})
+    await db.save({"_id": "x", "n": 7}, **couch.all_copies)
     assert [row["key"] for row in await db.view("d/by_n")] == [7]
 
 
@@ -96,7 +97,16 @@ async def test_view_info_answers_for_a_design_document(couch):
     db = await design_db(couch)
     info = await db.view_info("wire")
     assert "view_index" in info
-    assert info == await db.view_info("_design/wire")
+    again = await db.view_info("_design/wire")
+    # the same index; its progress (update_seq, sizes, updater_running) moves while CouchDB's indexer runs
+    assert info.get("name") == again.get("name")
+    assert what_index(info) == what_index(again)
+
+
+def what_index(info):
+    """The index a view_info answer describes: its signature (CouchDB), or what the server said."""
+    index = info["view_index"]
+    return index["signature"] if isinstance(index, dict) else index
 
 
 @pytest.mark.couchdb_only
@@ -151,15 +161,7 @@ async def test_a_missing_show_function_is_not_found(couch):
 # --- list functions -----------------------------------------------------------------------
 
 
-def lists_work(couch):
-    # PouchDB Server answers a list with both Content-Length and Transfer-Encoding: chunked
-    # (an unchunked body), which aiohttp refuses as a malformed response; Twisted reads it.
-    if couch.flavour == "asyncio" and not couch.is_couchdb:
-        pytest.skip("PouchDB Server's _list answers are malformed HTTP that aiohttp refuses")
-
-
 async def test_list_view_runs_a_list_function_over_view_rows(couch):
-    lists_work(couch)
     db = await design_db(couch)
     listed = await db.list_view("wire", "l", "by_n", limit=3)
     assert listed.text() == "1=name1\n2=name2\n3=name3\n"
@@ -167,7 +169,6 @@ async def test_list_view_runs_a_list_function_over_view_rows(couch):
 
 
 async def test_list_view_encodes_view_options_as_json(couch):
-    lists_work(couch)
     db = await design_db(couch)
     assert (await db.list_view("wire", "l", "by_type", key="a", reduce=False)).text() == "a=1\na=3\na=5\n"
     assert (await db.list_view("wire", "l", "by_n", startkey=2, endkey=4)).text() == "2=name2\n3=name3\n4=name4\n"
@@ -175,7 +176,6 @@ async def test_list_view_encodes_view_options_as_json(couch):
 
 
 async def test_list_view_over_a_view_of_another_design_document(couch):
-    lists_work(couch)
     db = await design_db(couch)
     await db.put_design("other", views={"by_name": "function(doc){ if (doc.name) emit(doc.name, doc.n); }"})
     listed = await db.list_view("wire", "l", "other/by_name", startkey="name4")

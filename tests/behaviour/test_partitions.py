@@ -20,10 +20,8 @@ READINGS = [
 
 
 async def partitioned_db(couch):
-    db = await couch.fresh_db("part")  # deleted after the test; made again partitioned
-    await db.destroy()
-    assert await db.create(partitioned=True) == {"ok": True}
-    await db.save({"docs": [dict(doc) for doc in READINGS]})
+    db = await couch.fresh_db("part", partitioned=True)
+    await db.save({"docs": [dict(doc) for doc in READINGS]}, **couch.all_copies)
     await db.put_design(
         "p",
         views={"by_v": {"map": "function(doc){ emit(doc.v, null); }", "reduce": "_count"}},
@@ -103,7 +101,7 @@ async def test_a_global_view_of_a_partitioned_database(couch):
 @pytest.mark.couchdb_only
 async def test_find_and_explain_in_one_partition(couch):
     db = await partitioned_db(couch)
-    created = await db.create_index(["v"], name="v-idx", ddoc="pidx", partitioned=True)
+    created = await db.create_index(["v"], name="v-idx", ddoc="pidx", partitioned=True, **couch.all_copies)
     assert created["result"] == "created"
     answer = await db.find({"v": {"$gt": 1}}, fields=["_id", "v"], partition="sensor1")
     assert answer["docs"] == [{"_id": "sensor1:r2", "v": 2}, {"_id": "sensor1:r3", "v": 3}]

@@ -80,6 +80,8 @@ def seq(value: object, what: str = "since") -> str | int:
 
 def refuse_unknown(given: Collection[str], known: Collection[str], what: str) -> None:
     """Refuse the names in ``given`` that are not in ``known``: ``unknown {what} option: x``."""
+    if not given:
+        return
     unknown = sorted(name for name in given if name not in known)
     if unknown:
         raise InvalidArgument(f"unknown {what} option{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")

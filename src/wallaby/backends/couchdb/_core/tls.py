@@ -10,9 +10,10 @@ Rules kept here:
   not be encrypted.
 - ``verify=False`` accepts any certificate and any host name: for tests only.
 - Files are checked when the Server is made, never at the first request;
-  each runtime turns the options into its framework's object (an
-  ``ssl.SSLContext`` for aiohttp, an ``IPolicyForHTTPS`` for Twisted) and
-  reports a failed handshake as ``TLSError``.
+  each flavour's network turns the options into its framework's object (an
+  ``ssl.SSLContext`` for asyncio, a connection creator from
+  ``optionsForClientTLS`` for Twisted) and reports a failed handshake as
+  ``TLSError``.
 """
 
 from __future__ import annotations

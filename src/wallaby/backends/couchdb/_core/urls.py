@@ -47,6 +47,7 @@ STORE_SCHEMES = ("file", "memory")
 
 _DESIGN = "_design/"
 _PREFIXES = (_DESIGN, "_local/")
+_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")  # what quote(safe="") leaves as it is
 _BUILTIN_VIEWS = ("_all_docs", "_design_docs", "_local_docs")
 _AUTHORITY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")  # "scheme://" or "//"
 
@@ -95,6 +96,8 @@ def redact(url: str) -> str:
 
 
 def _quote(text: str, what: str) -> str:
+    if _SAFE.fullmatch(text):  # most ids and names: nothing to encode
+        return text
     try:
         return quote(text, safe="")
     except UnicodeEncodeError:

@@ -1,10 +1,8 @@
-"""TLSConfig as aiohttp wants it: an ``ssl.SSLContext``; and which failures are TLS ones."""
+"""TLSConfig as asyncio wants it: an ``ssl.SSLContext``; and which failures are TLS ones."""
 
 from __future__ import annotations
 
 import ssl
-
-import aiohttp
 
 from .._core.errors import InvalidArgument
 from .._core.tls import TLSConfig
@@ -28,10 +26,6 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
 
 def tls_failure(exc: BaseException) -> str | None:
     """What went wrong in a TLS handshake, or None when ``exc`` is another failure."""
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return str(exc.certificate_error)
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return str(exc.os_error) if exc.os_error is not None else str(exc)
     if isinstance(exc, ssl.SSLError):
         return str(exc)
     return None

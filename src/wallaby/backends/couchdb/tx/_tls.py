@@ -1,4 +1,4 @@
-"""TLSConfig as Twisted's Agent wants it: an ``IPolicyForHTTPS``; and which failures are TLS ones.
+"""TLSConfig as Twisted wants it: a connection creator per host; and which failures are TLS ones.
 
 pyOpenSSL and service_identity come with ``twisted[tls]``; they are imported
 only when a Server has TLS options or a failure needs a name.
@@ -12,7 +12,6 @@ from typing import Any
 from twisted.internet import ssl
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
-from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from .._core.errors import InvalidArgument
@@ -61,7 +60,6 @@ class _Unverified:
         return connection
 
 
-@implementer(IPolicyForHTTPS)
 class TLSPolicy:
     """Certificates checked against ``ca_file`` (or the platform's CAs); a client certificate."""
 

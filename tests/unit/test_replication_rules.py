@@ -1,0 +1,161 @@
+"""The replicator's pure rules: where to resume from two checkpoints, the replication id, the options."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType
+from wallaby.backends.couchdb._replicator.checkpoints import Checkpointer, resume_point
+from wallaby.backends.couchdb._replicator.ids import replication_id
+from wallaby.backends.couchdb._replicator.options import Options
+
+
+def entry(session, seq, checked=0):
+    return {"session_id": session, "recorded_seq": seq, "end_last_seq": seq, "missing_checked": checked}
+
+
+def checkpoint(session, seq, *history, **extra):
+    return {"session_id": session, "source_last_seq": seq, "history": list(history), **extra}
+
+
+OLD = [entry("s1", 10, 10), entry("s0", 5, 5)]
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "seq"),
+    [
+        (None, None, 0),  # never replicated
+        (checkpoint("s2", 20, entry("s2", 20, 20), *OLD), None, 0),  # the target lost its checkpoint
+        (None, checkpoint("s2", 20, entry("s2", 20, 20), *OLD), 0),  # the source lost its checkpoint
+        (checkpoint("s2", 20, entry("s2", 20, 20), *OLD), checkpoint("s2", 20, entry("s2", 20, 20), *OLD), 20),
+        # one run ended between the target's write and the source's: the older checkpoint wins...
+        (checkpoint("s2", 15, entry("s2", 15, 15), *OLD), checkpoint("s2", 20, entry("s2", 20, 20), *OLD), 15),
+        # ...whichever side holds it (the target restored from a backup: CouchDB would take the source's 20)
+        (checkpoint("s2", 20, entry("s2", 20, 20), *OLD), checkpoint("s2", 15, entry("s2", 15, 15), *OLD), 15),
+        # the same counts and different seqs (a filter skipped changes): the session before
+        (checkpoint("s2", 15, entry("s2", 15, 9), *OLD), checkpoint("s2", 20, entry("s2", 20, 9), *OLD), 10),
+        # different sessions: the newest one both histories know
+        (checkpoint("s3", 30, entry("s3", 30), *OLD), checkpoint("s2", 20, entry("s2", 20), *OLD), 10),
+        (checkpoint("s3", 30, entry("s3", 30), entry("s2", 20), *OLD), checkpoint("s2", 20, entry("s2", 20), *OLD), 20),
+        (checkpoint("s3", 30, entry("s3", 30)), checkpoint("s2", 20, entry("s2", 20)), 0),
+        # a read-only source has no checkpoint: the target says so and is trusted
+        (None, checkpoint("s2", 20, entry("s2", 20), source_read_only=True), 20),
+    ],
+)
+def test_where_a_replication_resumes(source, target, seq):
+    assert resume_point(source, target)[0] == seq
+
+
+def test_a_checkpoint_keeps_fifty_entries_and_replaces_its_own_session_entry():
+    db = SimpleNamespace()
+    checkpointer = Checkpointer(db, db, "rid", "now")
+    checkpointer.resume(
+        checkpoint("old1", 99, *[entry(f"old{n}", 100 - n) for n in range(1, 60)]),
+        checkpoint("old1", 99, *[entry(f"old{n}", 100 - n) for n in range(1, 60)]),
+    )
+    first = checkpointer.document(120, {"missing_checked": 1})
+    second = checkpointer.document(130, {"missing_checked": 2})
+    assert first["source_last_seq"] == 120 and second["source_last_seq"] == 130
+    assert len(second["history"]) == 50
+    assert [e["session_id"] for e in second["history"][:2]] == ["now", "old1"]
+    assert second["history"][0]["start_last_seq"] == 99
+    assert second["history"][0]["recorded_seq"] == 130
+
+
+def database(url, name):
+    return SimpleNamespace(server=SimpleNamespace(url=url), name=name)
+
+
+A, B = database("http://a:5984", "db"), database("http://b:5984", "db")
+
+
+def test_the_replication_id_is_the_same_for_the_same_replication():
+    assert replication_id(A, B, None, False, None) == replication_id(A, B, None, False, None)
+    assert len(replication_id(A, B, None, False, None)) == 32
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        (B, A, None, False, None),
+        (A, database("http://b:5984", "db2"), None, False, None),
+        (A, B, {"doc_ids": ["x"]}, False, None),
+        (A, B, {"filter": "app/f", "query_params": {}, "code": "function(doc) { return true; }"}, False, None),
+        (A, B, None, True, None),
+        (A, B, None, False, "5-abc"),
+    ],
+)
+def test_the_replication_id_changes_with_what_is_replicated(other):
+    assert replication_id(*other) != replication_id(A, B, None, False, None)
+
+
+def test_the_replication_id_ignores_the_order_of_a_selector_keys():
+    assert replication_id(A, B, {"selector": {"a": 1, "b": 2}}, False, None) == replication_id(
+        A, B, {"selector": {"b": 2, "a": 1}}, False, None
+    )
+
+
+def options(**given):
+    defaults = {
+        "continuous": False,
+        "doc_ids": None,
+        "selector": None,
+        "filter": None,
+        "query_params": None,
+        "since_seq": None,
+        "create_target": False,
+        "winning_revs_only": False,
+        "batch_size": 500,
+        "batches_in_flight": 4,
+        "checkpoint_interval": 0,
+        "use_checkpoints": True,
+        "backoff": None,
+        "progress": None,
+    }
+    return Options(**{**defaults, **given})
+
+
+def test_doc_ids_are_sorted_so_their_order_does_not_change_the_replication():
+    assert options(doc_ids=["b", "a", "b"]).picker() == {"doc_ids": ["a", "b"]}
+
+
+def test_what_picks_the_documents_becomes_feed_options():
+    assert options().feed_options() == {"style": "all_docs"}
+    assert options(winning_revs_only=True).feed_options() == {}
+    assert options(filter="app/f", query_params={"k": "v"}).feed_options() == {
+        "style": "all_docs",
+        "filter": "app/f",
+        "filter_params": {"k": "v"},
+    }
+    assert options(selector={"a": 1}).feed_options()["selector"] == {"a": 1}
+
+
+def test_a_one_shot_replication_gives_up_after_ten_failures_and_a_continuous_one_never():
+    assert options().backoff.retries == 10
+    assert options(continuous=True).backoff.retries is None
+    mine = Backoff(retries=2)
+    assert options(backoff=mine).backoff is mine
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        ({"doc_ids": ["a"], "filter": "app/f"}, InvalidArgument),
+        ({"doc_ids": "a"}, InvalidType),
+        ({"doc_ids": [""]}, InvalidArgument),
+        ({"selector": ["a"]}, InvalidType),
+        ({"filter": "_design/app/f"}, InvalidArgument),
+        ({"filter": "_view"}, InvalidArgument),
+        ({"since_seq": 1.5}, InvalidType),
+        ({"create_target": 1}, InvalidType),
+        ({"batch_size": 0}, InvalidArgument),
+        ({"batches_in_flight": True}, InvalidType),
+        ({"checkpoint_interval": "5"}, InvalidType),
+        ({"use_checkpoints": None}, InvalidType),
+    ],
+)
+def test_bad_options_are_refused(given, error):
+    with pytest.raises(error):
+        options(**given)
