@@ -103,6 +103,20 @@ async def document_ids(db: Any) -> list[str]:
     return sorted(ids)
 
 
+async def latest_revs(db: Any) -> dict[str, str]:
+    """Each document's newest revision as the changes feed lists it.
+
+    On a cluster a write is answered once a quorum of copies has it; a feed
+    read a moment later may read a copy that has not: tests that replicate
+    right after writing wait with ``couch.eventually(lambda: latest_revs(db), ...)``.
+    """
+    revs = {}
+    async with db.follow(since=0, feed="normal") as feed:
+        async for change in feed:
+            revs[change["id"]] = change["changes"][0]["rev"]
+    return revs
+
+
 async def snapshot(db: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for docid in await document_ids(db):

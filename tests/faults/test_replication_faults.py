@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from replicas import fill, seq_number
+from replicas import fill, latest_revs, seq_number
 from wallaby.backends.couchdb import Backoff
 
 from .proxy import FaultProxy
@@ -152,7 +152,8 @@ async def test_a_256_mb_attachment_is_streamed_through_in_bounded_memory(couch):
 
     doc = {"_id": "big"}
     await source.save(doc)
-    await source.put_attachment(doc, "big.bin", data(), content_type="application/octet-stream", length=size)
+    stored = await source.put_attachment(doc, "big.bin", data(), content_type="application/octet-stream", length=size)
+    await couch.eventually(lambda: latest_revs(source), lambda revs: revs.get("big") == stored["rev"])
     output = await _run(couch, [sys.executable, "-c", MEMORY, couch.url, source.name, target.name])
     written, before, peak = (int(field) for field in output.split())
     assert written == 1
