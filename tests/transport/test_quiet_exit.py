@@ -36,7 +36,8 @@ import sys
 if sys.argv[2] == "asyncio":
     import asyncio
     from twisted.internet import asyncioreactor
-    asyncioreactor.install(asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    asyncioreactor.install(loop)
 from twisted.internet import defer, reactor
 from wallaby.backends.couchdb import Database
 
@@ -52,6 +53,8 @@ def main():
 
 reactor.callWhenRunning(main)
 reactor.run()
+if sys.argv[2] == "asyncio":
+    loop.close()  # the program's own loop, which it made for the reactor
 """
 
 
