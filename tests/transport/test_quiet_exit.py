@@ -33,6 +33,7 @@ asyncio.run(main())
 
 TWISTED = """
 import sys
+loop = None
 if sys.argv[2] == "asyncio":
     import asyncio
     from twisted.internet import asyncioreactor
@@ -53,8 +54,8 @@ def main():
 
 reactor.callWhenRunning(main)
 reactor.run()
-if sys.argv[2] == "asyncio":
-    loop.close()  # the program's own loop, which it made for the reactor
+if loop is not None:  # the program's own loop, which the reactor does not close
+    loop.close()
 """
 
 
