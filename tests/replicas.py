@@ -26,7 +26,11 @@ def seq_number(seq: Any) -> int:
 
 
 async def fill(db: Any, count: int, first: int = 0, size: int = 150, batch: int = 1000) -> list[str]:
-    """``count`` documents of about ``size`` bytes each, ``doc000000`` onwards."""
+    """``count`` documents of about ``size`` bytes each, ``doc000000`` onwards, once the changes feed lists them.
+
+    On a cluster a write is answered once a quorum of copies has it; a feed
+    read a moment later may read a copy that has not yet (up to 15 s here).
+    """
     ids = []
     for start in range(first, first + count, batch):
         docs = [
@@ -34,6 +38,11 @@ async def fill(db: Any, count: int, first: int = 0, size: int = 150, batch: int 
         ]
         await db.save({"docs": docs})
         ids.extend(doc["_id"] for doc in docs)
+    for _ in range(150):
+        listed = await latest_revs(db)
+        if all(docid in listed for docid in ids):
+            break
+        await db._client.runtime.sleep(0.1)
     return ids
 
 
@@ -104,12 +113,7 @@ async def document_ids(db: Any) -> list[str]:
 
 
 async def latest_revs(db: Any) -> dict[str, str]:
-    """Each document's newest revision as the changes feed lists it.
-
-    On a cluster a write is answered once a quorum of copies has it; a feed
-    read a moment later may read a copy that has not: tests that replicate
-    right after writing wait with ``couch.eventually(lambda: latest_revs(db), ...)``.
-    """
+    """Each document's newest revision as the changes feed lists it."""
     revs = {}
     async with db.follow(since=0, feed="normal") as feed:
         async for change in feed:
