@@ -59,6 +59,39 @@ async def test_a_connection_cut_every_few_hundred_ms_loses_nothing(couch, side, 
     assert seq_number(result.last_seq) == seq_number((await source.info())["update_seq"])
 
 
+@pytest.mark.parametrize("here", ["server", "store"])
+async def test_a_continuous_replication_goes_on_through_cuts_and_a_server_away_for_a_while(couch, here):
+    """Changes written on the server while the connection is cut every 200 ms, and while it is refused."""
+    source, target = await couch.fresh_db("live-src"), await local_db(couch, here)
+    events = []
+    with FaultProxy.to(couch.url) as proxy:
+        far = couch.Database(source.name, url=through(couch.url, proxy))
+        replication = couch.module.Replication(
+            far, target, continuous=True, batch_size=100, backoff=FOREVER, progress=events.append
+        )
+        async with replication:
+            await fill(source, 500, size=100)
+            with Chaos(proxy.cut, every=0.2) as chaos:
+                await fill(source, 500, first=500, size=100)
+                await couch.wait_until(lambda: replication.result.docs_written == 1000, timeout=60)
+            proxy.refuse()  # the server is away: its connections cut, new ones refused
+            proxy.cut()
+            await fill(source, 200, first=1000, size=100)
+            await couch.sleep(1.0)
+            assert replication.state in ("running", "idle")  # still on: it waits and tries again
+            proxy.accept()
+            await couch.wait_until(lambda: replication.result.docs_written == 1200, timeout=60)
+            await couch.wait_until(lambda: replication.state == "idle", timeout=30)
+        await far.close()
+    assert chaos.times >= 3
+    assert replication.state == "stopped" and replication.result.ok
+    assert replication.result.doc_write_failures == 0
+    assert await winners(target) == await winners(source)
+    paused = [event for event in events if event.type == "paused" and event.error is not None]
+    assert paused, "no lost connection was told"
+    assert events[-1].type == "stopped"
+
+
 RUNNER = textwrap.dedent(
     """
     import asyncio, sys
