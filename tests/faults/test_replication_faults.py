@@ -94,6 +94,30 @@ async def test_a_continuous_replication_goes_on_through_cuts_and_a_server_away_f
     assert events[-1].type == "stopped"
 
 
+@pytest.mark.couchdb_only  # PouchDB Server sends every attachment whatever atts_since says
+async def test_an_attachment_the_target_has_is_not_sent_again(couch):
+    source, target = await couch.fresh_db("atts-src"), await couch.fresh_db("atts-tgt")
+    doc = {"_id": "files"}
+    await source.save(doc)
+    await source.put_attachment(doc, "blob.bin", os.urandom(1024 * 1024), content_type="application/octet-stream")
+    with FaultProxy.to(couch.url) as proxy:
+        far = couch.Database(source.name, url=through(couch.url, proxy))
+        await couch.module.replicate(far, target)
+        first = proxy.bytes_forwarded
+        edited = await source.get("files")
+        edited["note"] = "the body changed, the attachment did not"
+        await source.save(edited)
+        before = proxy.bytes_forwarded
+        second = await couch.module.replicate(far, target)
+        resent = proxy.bytes_forwarded - before
+        await far.close()
+    assert first > 1024 * 1024 and second.docs_written == 1
+    assert resent < 64 * 1024, f"{resent} bytes went through for a changed body"
+    copied = await target.get("files")
+    assert copied["note"] == edited["note"]
+    assert copied["_attachments"]["blob.bin"]["digest"] == edited["_attachments"]["blob.bin"]["digest"]
+
+
 RUNNER = textwrap.dedent(
     """
     import asyncio, sys
