@@ -124,8 +124,8 @@ class ProgressBar:
                 console=console,
                 transient=False,
             )
-            zeros: dict[str, Any] = {name: "-" for name in counts}
-            self._task = self._progress.add_task(what, total=total, completed=done, rate="-", **zeros)
+            unknown: dict[str, Any] = {name: "-" for name in counts}
+            self._task = self._progress.add_task(what, total=total, completed=done, rate="-", **unknown)
 
     def advance(self, count: int) -> None:
         """``count`` more documents done."""

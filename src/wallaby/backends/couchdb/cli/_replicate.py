@@ -81,11 +81,11 @@ def replicate(
 
             def show(event: ReplicationEvent) -> None:
                 counts = {"failed": event.doc_write_failures}
-                total = None  # unknown (PouchDB Server tells no pending): the source's count stays
+                expected = None  # unknown (PouchDB Server tells no pending): the source's count stays
                 if event.pending is not None:
                     counts["pending"] = event.pending
-                    total = event.docs_read + event.pending
-                progress.update(event.docs_written + event.doc_write_failures, total, **counts)
+                    expected = event.docs_read + event.pending
+                progress.update(event.docs_written + event.doc_write_failures, expected, **counts)
 
             try:
                 result = await aio.replicate(src, dst, progress=show, **options)
