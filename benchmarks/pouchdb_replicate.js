@@ -41,8 +41,10 @@ async function main() {
     peak = Math.max(peak, rss());
   }, 50);
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const result = await PouchDB.replicate(source, target, options);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
   const again = process.hrtime.bigint();
   await PouchDB.replicate(source, target, options);
   const noop = Number(process.hrtime.bigint() - again) / 1e9;
@@ -51,6 +53,7 @@ async function main() {
   console.log(
     JSON.stringify({
       seconds: seconds,
+      cpu_seconds: (used.user + used.system) / 1e6,
       docs_written: result.docs_written,
       noop_seconds: noop,
       rss_growth: peak - before,

@@ -230,6 +230,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--in-flight", type=int, default=IN_FLIGHT)
     parser.add_argument("--no-pouchdb", action="store_true", help="leave PouchDB out")
+    parser.add_argument(
+        "--pouchdb-batches", default="100,1000", help="PouchDB's batch sizes to run (comma-separated; 100,1000)"
+    )
     parser.add_argument("--json", help="write every measurement to this file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("source", "source-url", "target", "target-url"):
@@ -264,7 +267,9 @@ def main() -> None:
         results.setdefault(name, []).append(measured)
         rate = options.docs / measured["seconds"]
         extra = f", {measured['rss_growth'] / 2**20:.0f} MiB" if "rss_growth" in measured else ""
-        say(f"  {name:<38} {measured['seconds']:7.2f} s {rate:9,.0f} docs/s{extra}")
+        if "cpu_seconds" in measured:
+            extra += f", client CPU {measured['cpu_seconds']:.2f} s"
+        say(f"  {name:<44} {measured['seconds']:7.2f} s {rate:9,.0f} docs/s{extra}")
 
     try:
         for round_number in range(options.repeat):
@@ -304,7 +309,7 @@ def main() -> None:
                     run_worker(source="a", source_url=store, target="b", target_url=store, fill=options.docs, **pace),
                 )
             if modules is not None:
-                for batch in (100, 1000):
+                for batch in (int(size) for size in options.pouchdb_batches.split(",")):
                     target = f"bench-repl-tgt-{uuid.uuid4().hex[:8]}"
                     http("PUT", f"{url}/{target}")
                     record(
@@ -344,8 +349,11 @@ def report(results: dict[str, list[dict[str, Any]]], docs: int) -> None:
     reference = results.get("server's own _replicate")
     base = statistics.median(m["seconds"] for m in reference) if reference else None
     say()
-    say("| replication | docs/s (median) | each round | vs server's _replicate | peak RSS growth | no-op re-run |")
-    say("|---|---:|---|---:|---:|---|")
+    say(
+        "| replication | docs/s (median) | each round | vs server's _replicate | client CPU (docs per CPU s)"
+        " | peak RSS growth | no-op re-run |"
+    )
+    say("|---|---:|---|---:|---:|---:|---|")
     for name, runs in results.items():
         seconds = statistics.median(m["seconds"] for m in runs)
         rounds = ", ".join(f"{docs / m['seconds'] / 1000:.1f}k" for m in runs)
@@ -353,10 +361,14 @@ def report(results: dict[str, list[dict[str, Any]]], docs: int) -> None:
         memory = (
             f"{statistics.median(m['rss_growth'] for m in runs) / 2**20:.0f} MiB" if "rss_growth" in runs[0] else ""
         )
+        cpu = ""
+        if "cpu_seconds" in runs[0]:
+            cpu_seconds = statistics.median(m["cpu_seconds"] for m in runs)
+            cpu = f"{cpu_seconds:.2f} s ({docs / cpu_seconds / 1000:.0f}k/s)"
         noop = f"{statistics.median(m['noop_seconds'] for m in runs) * 1000:.0f} ms"
         if "noop_requests" in runs[0]:
             noop += f", {max(m['noop_requests'] for m in runs)} requests"
-        say(f"| {name} | {docs / seconds:,.0f} | {rounds} | {ratio} | {memory} | {noop} |")
+        say(f"| {name} | {docs / seconds:,.0f} | {rounds} | {ratio} | {cpu} | {memory} | {noop} |")
 
 
 if __name__ == "__main__":

@@ -40,3 +40,12 @@ async def test_a_replication_resumed_by_the_library_agrees_with_the_servers_too(
     await couch.module.replicate(source, ours, batch_size=5)
     await couch.server().replicate(f"{couch.url}/{source.name}", f"{couch.url}/{theirs.name}")
     assert await snapshot(ours) == await snapshot(theirs)
+
+
+@pytest.mark.couchdb_only  # CouchDB 3.3's option; PouchDB's replicator has none
+async def test_winning_revs_only_gives_what_the_servers_own_gives(couch):
+    source, ours, theirs = await couch.fresh_db("eqv-src"), await couch.fresh_db("eqv"), await couch.fresh_db("eqv")
+    await rich_source(source)
+    await couch.module.replicate(source, ours, winning_revs_only=True)
+    await couch.server().replicate(f"{couch.url}/{source.name}", f"{couch.url}/{theirs.name}", winning_revs_only=True)
+    assert await snapshot(ours) == await snapshot(theirs)

@@ -68,6 +68,65 @@ async def test_a_connection_cut_every_few_hundred_ms_loses_nothing(couch, side, 
     assert seq_number(result.last_seq) == seq_number((await source.info())["update_seq"])
 
 
+@pytest.mark.parametrize("here", ["server", "store"])
+async def test_a_continuous_replication_goes_on_through_cuts_and_a_server_away_for_a_while(couch, here):
+    """Changes written on the server while the connection is cut every 200 ms, and while it is refused."""
+    source, target = await couch.fresh_db("live-src"), await local_db(couch, here)
+    events = []
+    with FaultProxy.to(couch.url) as proxy:
+        far = couch.Database(source.name, url=through(couch.url, proxy))
+        replication = couch.module.Replication(
+            far, target, continuous=True, batch_size=100, backoff=FOREVER, progress=events.append
+        )
+        async with replication:
+            await fill(source, 500, size=100)
+            with Chaos(proxy.cut, every=0.2) as chaos:
+                for wave in range(10):  # changes coming while the connection is cut, for 2 s or so
+                    await fill(source, 50, first=500 + 50 * wave, size=100)
+                    await couch.sleep(0.2)
+                await couch.wait_until(lambda: replication.result.docs_written == 1000, timeout=60)
+            proxy.refuse()  # the server is away: its connections cut, new ones refused
+            proxy.cut()
+            await fill(source, 250, first=1000, size=100)  # a last page not full: see Replication on PouchDB Server
+            await couch.sleep(1.0)
+            assert replication.state in ("running", "idle")  # still on: it waits and tries again
+            proxy.accept()
+            await couch.wait_until(lambda: replication.result.docs_written == 1250, timeout=60)
+            await couch.wait_until(lambda: replication.state == "idle", timeout=30)
+        await far.close()
+    assert chaos.times >= 3
+    assert replication.state == "stopped" and replication.result.ok
+    assert replication.result.doc_write_failures == 0
+    assert await winners(target) == await winners(source)
+    paused = [event for event in events if event.type == "paused" and event.error is not None]
+    assert paused, "no lost connection was told"
+    assert events[-1].type == "stopped"
+
+
+@pytest.mark.couchdb_only  # PouchDB Server sends every attachment whatever atts_since says
+async def test_an_attachment_the_target_has_is_not_sent_again(couch):
+    source, target = await couch.fresh_db("atts-src"), await couch.fresh_db("atts-tgt")
+    doc = {"_id": "files"}
+    await source.save(doc)
+    await source.put_attachment(doc, "blob.bin", os.urandom(1024 * 1024), content_type="application/octet-stream")
+    with FaultProxy.to(couch.url) as proxy:
+        far = couch.Database(source.name, url=through(couch.url, proxy))
+        await couch.module.replicate(far, target)
+        first = proxy.bytes_forwarded
+        edited = await source.get("files")
+        edited["note"] = "the body changed, the attachment did not"
+        await source.save(edited)
+        before = proxy.bytes_forwarded
+        second = await couch.module.replicate(far, target)
+        resent = proxy.bytes_forwarded - before
+        await far.close()
+    assert first > 1024 * 1024 and second.docs_written == 1
+    assert resent < 64 * 1024, f"{resent} bytes went through for a changed body"
+    copied = await target.get("files")
+    assert copied["note"] == edited["note"]
+    assert copied["_attachments"]["blob.bin"]["digest"] == edited["_attachments"]["blob.bin"]["digest"]
+
+
 RUNNER = textwrap.dedent(
     """
     import asyncio, sys
@@ -89,24 +148,31 @@ async def test_killed_mid_way_a_replication_resumes_from_its_checkpoint(couch):
     total = 6000
     await fill(source, total, size=100)
     process = _child(RUNNER, couch.url, source.name, target.name)
-    checkpoints = 0
+    lines = []
     assert process.stdout is not None
     try:
-        while checkpoints < 5:  # it has written a few checkpoints: kill it in the middle of its work
+        while sum(line.startswith("checkpoint") for line in lines) < 5:  # kill it in the middle of its work
             line = await _readline(couch, process)
             assert line, "the replication ended before it could be killed"
-            checkpoints += line.startswith("checkpoint")
+            lines.append(line)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+    lines += process.stdout.read().splitlines()  # what it told before it died
     await couch.sleep(0.5)  # a _bulk_docs sent before the kill may still land
     had = (await target.info())["doc_count"]
     assert 0 < had < total
     result = await couch.module.replicate(source, target, batch_size=100, batches_in_flight=2)
     assert result.docs_read == total - had  # nothing the target had is fetched again
     assert (await target.info())["doc_count"] == total
-    read_again = had - seq_number(result.start_last_seq)  # changes before the kill read once more
-    assert 0 <= read_again <= 100 * 3  # the batches in flight and one checkpoint write
+    told = {
+        kind: max(seq_number(line.split()[1]) for line in lines if line.startswith(kind))
+        for kind in ("batch", "checkpoint")
+    }
+    start = seq_number(result.start_last_seq)
+    assert start >= told["checkpoint"]  # from its last checkpoint
+    # read once more: only the changes not yet checkpointed when it died, batches in flight included
+    assert 0 <= had - start <= told["batch"] - told["checkpoint"] + 100 * 2
 
 
 def _child(code: str, *args: str) -> subprocess.Popen:

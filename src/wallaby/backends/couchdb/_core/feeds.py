@@ -211,27 +211,35 @@ class _Repeats:
         self.dropped = 0
 
     def fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows of ``batch`` that are not repeats; their pairs are remembered from now on."""
-        fresh = [row for row in batch if self._is_new(row)]
+        """The rows of ``batch`` that are not repeats; their pairs are remembered from now on.
+
+        A row is a repeat when every (id, rev) it names was handed over lately;
+        a row naming none is kept. (One loop, no helper per row: a replication
+        passes every change of a database through here.)
+        """
+        seen, order = self._seen, self._order
+        fresh = []
+        for row in batch:
+            docid, changes = row.get("id"), row.get("changes")
+            if type(docid) is not str or type(changes) is not list:
+                fresh.append(row)
+                continue
+            named = new = False
+            for change in changes:
+                rev = change.get("rev") if type(change) is dict else None
+                if type(rev) is str:
+                    named = True
+                    pair = (docid, rev)
+                    if pair not in seen:
+                        seen.add(pair)
+                        order.append(pair)
+                        new = True
+            if new or not named:
+                fresh.append(row)
+        for _ in range(len(order) - self._size):
+            seen.discard(order.popleft())
         self.dropped += len(batch) - len(fresh)
         return fresh
-
-    def _is_new(self, row: dict[str, Any]) -> bool:
-        docid, changes = row.get("id"), row.get("changes")
-        if not isinstance(docid, str) or not isinstance(changes, list):
-            return True
-        pairs = [(docid, c["rev"]) for c in changes if isinstance(c, dict) and isinstance(c.get("rev"), str)]
-        seen = self._seen
-        new = [pair for pair in pairs if pair not in seen]
-        if not new:
-            return not pairs  # a repeat; a row naming no rev is kept
-        order = self._order
-        for pair in new:
-            seen.add(pair)
-            order.append(pair)
-        while len(order) > self._size:
-            seen.discard(order.popleft())
-        return True
 
 
 class Follower:

@@ -6,6 +6,10 @@ Rules kept here:
   (``style=all_docs``, every leaf): a ``normal`` feed that ends when caught up
   for a one-shot replication, a ``longpoll`` one that never ends for a
   continuous one. A lost connection is retried with the feed's backoff.
+- Caught up (``idle``, a ``paused`` event) means a page of changes came
+  back short, or the source said no change is pending (CouchDB does, so a
+  last page that happens to be full counts too; on a server that does not
+  say, such as PouchDB Server, that state comes with the next change).
 - Up to ``batches_in_flight`` batches are worked on at once (see
   ``transfer``); the next page is read while they are. Batches may end in
   any order; the checkpoint records the end of the longest run of finished
@@ -313,9 +317,10 @@ class Replication:
                 if self.state == "idle":
                     self.state = "running"
                     self._emit("active")
-                self._caught_up = len(changes) < options.batch_size
-                check = not self._empty_target or self._caught_up
-                self._empty_target = self._empty_target and not self._caught_up
+                short = len(changes) < options.batch_size
+                self._caught_up = short or follower.pending == 0
+                check = not self._empty_target or short
+                self._empty_target = self._empty_target and not short
                 while self._in_flight >= options.batches_in_flight and self._failure is None:
                     self._slot = self._runtime.new_waiter()
                     await self._slot.wait()
@@ -325,7 +330,7 @@ class Replication:
                 self._window.append(batch)
                 self._in_flight += 1
                 self._tasks.spawn(self._work(batch))
-                if with_docs and self._caught_up and options.continuous:
+                if with_docs and short and options.continuous:
                     switch = True  # caught up: from now on the changes come without their documents
                     break
             if not switch or self._failure is not None:

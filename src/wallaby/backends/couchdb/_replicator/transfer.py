@@ -65,18 +65,22 @@ _OPEN_REVS_PER_REQUEST = 50  # each rev is ~40 characters in the URL: well under
 _KEEPS_ENCODING = "The Apache Software Foundation"
 
 
-def _first_revision(change: dict[str, Any], leaves: list[str]) -> dict[str, Any] | None:
+def _first_revision(change: dict[str, Any]) -> dict[str, Any] | None:
     """The document a change carries (``include_docs``) when it is all there is to copy of it.
 
     That is a document whose only revision is its first (``1-``: its history is
     that rev alone), without attachments, and not a design document.
     """
     doc = change.get("doc")
-    if not isinstance(doc, dict) or len(leaves) != 1 or not leaves[0].startswith("1-") or doc.get("_rev") != leaves[0]:
+    if type(doc) is not dict or "_attachments" in doc:
         return None
-    if doc.get("_attachments") or change["id"].startswith("_design/"):
+    rev = doc.get("_rev")
+    leaves = change["changes"]
+    if len(leaves) != 1 or type(rev) is not str or rev[:2] != "1-" or leaves[0].get("rev") != rev:
         return None
-    doc["_revisions"] = {"start": 1, "ids": [leaves[0][2:]]}
+    if change["id"][:8] == "_design/":
+        return None
+    doc["_revisions"] = {"start": 1, "ids": [rev[2:]]}
     return doc
 
 
@@ -119,13 +123,12 @@ class Transfer:
         docs: list[dict[str, Any]] = []
         try:
             for change in changes:
-                leaves = [entry["rev"] for entry in change["changes"]]
-                first = None if check else _first_revision(change, leaves)
+                first = None if check else _first_revision(change)
                 if first is None:
-                    revs[change["id"]] = leaves
+                    revs[change["id"]] = [entry["rev"] for entry in change["changes"]]
                 else:
                     docs.append(first)
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):
             raise ProtocolError(f"a change without its id or revs: {change!r:.200}") from None
         counters = self.counters
         counters.missing_checked += len(docs) + sum(len(leaves) for leaves in revs.values())
@@ -190,18 +193,12 @@ class Transfer:
             await self._write_bulk(docs[:half])
             await self._write_bulk(docs[half:])
             return
-        refused = 0
-        by_id = {doc["_id"]: doc for doc in docs}
-        for result in results:
-            if isinstance(result, dict) and "error" in result:
-                refused += 1
-                doc = by_id.get(result.get("id"), {})
-                self._refuse(
-                    _failure(
-                        result.get("id"), result.get("rev", doc.get("_rev")), result["error"], result.get("reason")
-                    )
-                )
-        self.counters.docs_written += len(docs) - refused
+        errors = [result for result in results if isinstance(result, dict) and "error" in result]
+        by_id = {doc["_id"]: doc for doc in docs} if errors else {}
+        for result in errors:
+            rev = result.get("rev", by_id.get(result.get("id"), {}).get("_rev"))
+            self._refuse(_failure(result.get("id"), rev, result["error"], result.get("reason")))
+        self.counters.docs_written += len(docs) - len(errors)
 
     def _refuse(self, failure: dict[str, Any]) -> None:
         self.counters.doc_write_failures += 1
