@@ -16,6 +16,12 @@ Rules kept here (checked against CouchDB 3.5):
   (``{"db", "name": null, "roles": ["_admin"]}``: the process owns it) and
   the database's security object.
 - ``_view_cleanup`` drops the indexes of design documents gone or changed.
+- In a partitioned database a design document's views are partitioned
+  unless its ``options.partitioned`` is false: a query of one needs
+  ``/{db}/_partition/{p}/...`` and reads the rows of ``{p}:...`` documents
+  only (``total_rows`` and ``offset`` count in the partition); a
+  global view refuses a partition. Both refusals are ``400
+  query_parse_error``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import orjson
 from .alldocs import rows_reply
 from .database import LocalDb
 from .errors import HttpError, NotFound, method_not_allowed
-from .extensions import HOOKS, design_endpoint
+from .extensions import HOOKS, PARTITIONED, design_endpoint
 from .js import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, JSError, Sandbox, sandbox_for
 from .reads import ReadOptions, read_revision, read_row, render_revision
 from .requests import Reply, Request, collect, json_reply
@@ -40,6 +46,7 @@ from .views import (
     Design,
     Index,
     Query,
+    QueryError,
     check_design,
     drop_unused,
     index_for,
@@ -190,7 +197,7 @@ def _map_keys(conn: sqlite3.Connection, index: Index, view: int, query: Query) -
     options = query.o
     out: list[bytes] = []
     for key in options.keys or []:
-        for _, docid, _, k, v in key_rows(conn, index, view, key, options.descending, MISSING):
+        for _, docid, _, k, v in key_rows(conn, index, view, key, options.descending, MISSING, query.span.partition):
             out.append(_map_row(conn, docid, k, v, options))
     return out[options.skip :] if options.limit is None else out[options.skip : options.skip + options.limit]
 
@@ -206,7 +213,7 @@ def _reduced(conn: sqlite3.Connection, index: Index, view: int, query: Query) ->
     if options.keys is not None:
         groups = []
         for key in options.keys:
-            found = key_rows(conn, index, view, key, options.descending, MISSING)
+            found = key_rows(conn, index, view, key, options.descending, MISSING, query.span.partition)
             if found:
                 groups += list(reduce_groups(rows_of(found), source, "exact", box))
     else:
@@ -238,10 +245,22 @@ def _reduce_blocking(db: LocalDb, index: Index, view: int, query: Query) -> list
 # --- the endpoints ------------------------------------------------------------------------------------
 
 
+def _partition(request: Request, db: LocalDb, design: Design) -> str | None:
+    """The partition a query reads (``couch_mrview_util:validate_args``): a partitioned view wants one."""
+    if design.partitioned_in(db.partitioned):
+        if request.partition is None:
+            raise QueryError(400, "query_parse_error", "`partition` parameter is mandatory for queries to this view.")
+        return request.partition
+    if request.partition is not None:
+        raise QueryError(400, "query_parse_error", "`partition` parameter is not supported in this design doc")
+    return None
+
+
 async def _one_query(request: Request, db: LocalDb, design: Design, name: str, options: ViewOptions) -> Reply:
     try:
         view, reduce_source = design.view(name)
         query = Query(options, reduce_source, MISSING)
+        query.span.partition = _partition(request, db, design)
     except JSError as exc:
         raise http_error(exc) from None
     views = state_of(db)
@@ -260,6 +279,9 @@ async def _one_query(request: Request, db: LocalDb, design: Design, name: str, o
         return rows_reply(head, once())
     state = await db.read(runtime, index.state)
     seq, _, counts = state or (0, 0, [0] * (view + 1))
+    if query.span.partition is not None and state is not None:
+        counts = list(counts)
+        counts[view] = await db.read(runtime, index.count_in_partition, view, query.span.partition)
     head["total_rows"] = counts[view]
     if options.keys is not None:
         if options.update_seq:
@@ -431,6 +453,7 @@ def install() -> None:
     HOOKS.view_cleanup = _cleanup
     HOOKS.compact_design = _compact_design
     HOOKS.database_deleted = _deleted
+    PARTITIONED.add("_view")
 
 
 install()
