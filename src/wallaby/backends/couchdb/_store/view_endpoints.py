@@ -56,7 +56,7 @@ from .views import (
     skip_limit,
 )
 
-__all__ = ["view", "view_info", "install"]
+__all__ = ["design_of", "install", "one_query", "security_object", "user_context", "view", "view_info"]
 
 _EXTENSION = "views"
 
@@ -98,7 +98,7 @@ def all_designs(conn: sqlite3.Connection) -> list[tuple[str, str, bytes]]:
     ).fetchall()
 
 
-async def _design(request: Request, db: LocalDb, ddoc_id: str) -> Design:
+async def design_of(request: Request, db: LocalDb, ddoc_id: str) -> Design:
     ddoc = await db.read(request.runtime, read_design, ddoc_id)
     if ddoc is None:
         raise NotFound("missing")
@@ -256,7 +256,7 @@ def _partition(request: Request, db: LocalDb, design: Design) -> str | None:
     return None
 
 
-async def _one_query(request: Request, db: LocalDb, design: Design, name: str, options: ViewOptions) -> Reply:
+async def one_query(request: Request, db: LocalDb, design: Design, name: str, options: ViewOptions) -> Reply:
     try:
         view, reduce_source = design.view(name)
         query = Query(options, reduce_source, MISSING)
@@ -322,7 +322,7 @@ async def view(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> 
         raise method_not_allowed("GET,HEAD,POST")
     if not rest or not rest[0] or len(rest) > 2 or (len(rest) == 2 and rest[1] != "queries"):
         raise NotFound("missing")
-    design = await _design(request, db, ddoc_id)
+    design = await design_of(request, db, ddoc_id)
     body: dict[str, Any] | None = None
     if request.method == "POST":
         raw = await request.read_body()
@@ -333,7 +333,7 @@ async def view(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> 
         assert body is not None
         return await _queries(request, db, design, rest[0], body)
     options = await ViewOptions.of(request, body)
-    return await _one_query(request, db, design, rest[0], options)
+    return await one_query(request, db, design, rest[0], options)
 
 
 async def _queries(request: Request, db: LocalDb, design: Design, name: str, body: dict[str, Any]) -> Reply:
@@ -342,7 +342,7 @@ async def _queries(request: Request, db: LocalDb, design: Design, name: str, bod
         options = await ViewOptions.of(sub)
         if keys is not None:
             options.keys = keys
-        reply = await _one_query(request, db, design, name, options)
+        reply = await one_query(request, db, design, name, options)
         results.append(orjson.loads(await collect(reply)))
     return json_reply(200, {"results": results})
 
@@ -350,7 +350,7 @@ async def _queries(request: Request, db: LocalDb, design: Design, name: str, bod
 @design_endpoint("_info")
 async def view_info(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> Reply:
     """``GET /{db}/_design/{ddoc}/_info``: the state of the design document's index."""
-    design = await _design(request, db, ddoc_id)
+    design = await design_of(request, db, ddoc_id)
     views = state_of(db)
     index = index_for(views.indexes, design, views.time_limit, views.memory_limit)
 
@@ -407,6 +407,18 @@ def _design_check(ddoc: dict[str, Any]) -> None:
         raise http_error(exc) from None
 
 
+def security_object(db: LocalDb) -> dict[str, Any]:
+    """The database's ``_security`` object, as design functions see it (``secObj``)."""
+    security = db.counters.get("security")
+    found: dict[str, Any] = orjson.loads(security) if isinstance(security, str) else (security or {})
+    return found
+
+
+def user_context(db: LocalDb) -> dict[str, Any]:
+    """The ``userCtx`` of every request to the embedded store: the process owns it, as an admin."""
+    return {"db": db.name, "name": None, "roles": ["_admin"]}
+
+
 def _validator(db: LocalDb, conn: sqlite3.Connection) -> Callable[[dict[str, Any], dict[str, Any] | None], None] | None:
     """The ``validate_doc_update`` functions of ``db`` as one check, or None when it has none."""
     views = state_of(db)
@@ -423,9 +435,8 @@ def _validator(db: LocalDb, conn: sqlite3.Connection) -> Callable[[dict[str, Any
     functions = views.validators[1]
     if not functions:
         return None
-    security = db.counters.get("security")
-    sec_obj = orjson.loads(security) if isinstance(security, str) else (security or {})
-    user_ctx = {"db": db.name, "name": None, "roles": ["_admin"]}
+    sec_obj = security_object(db)
+    user_ctx = user_context(db)
 
     def check(new_doc: dict[str, Any], old_doc: dict[str, Any] | None) -> None:
         if new_doc.get("_id", "").startswith("_design/"):
