@@ -402,7 +402,15 @@ class Sandbox:
         self._calls = {
             name: self._context.get(name)
             for name in (
-                "__compile", "__map", "__reduce", "__filter", "__filterView", "__validate", "__show", "__update", "__list"
+                "__compile",
+                "__map",
+                "__reduce",
+                "__filter",
+                "__filterView",
+                "__validate",
+                "__show",
+                "__update",
+                "__list",
             )
         }
 
@@ -495,7 +503,12 @@ class Sandbox:
     ) -> tuple[dict[str, Any], str]:
         """A ``lists`` function over view rows (a JSON array): (what it gave ``start()``, the text it sent)."""
         started, text = self._call(
-            "__list", key, orjson.dumps(ddoc).decode(), orjson.dumps(head).decode(), orjson.dumps(req).decode(), rows_json
+            "__list",
+            key,
+            orjson.dumps(ddoc).decode(),
+            orjson.dumps(head).decode(),
+            orjson.dumps(req).decode(),
+            rows_json,
         )
         return started, text
 
