@@ -14,7 +14,10 @@ Rules kept here (``couch_mrview`` in CouchDB):
   the default), in batches of documents read by seq, each batch one
   transaction: the document's old rows go, its new ones come. Design
   documents are mapped only with ``options.include_design``; deleted
-  documents only lose their rows. ``update=false`` (``stale=ok``) reads the
+  documents only lose their rows. The documents of a batch go to the map
+  functions a couple of hundred per call: QuickJS holds the GIL while it
+  runs, and the event loop's thread must not wait for it long.
+  ``update=false`` (``stale=ok``) reads the
   index as it is; ``update=lazy`` (``stale=update_after``) reads it, then
   updates it in the background.
 - A map that throws for a document is logged and the document emits
@@ -55,6 +58,7 @@ __all__ = [
 
 
 BATCH = 2000  # documents per update transaction
+MAP_CALL = 200  # documents per call into JavaScript: a few ms, so the event loop's thread gets the GIL soon
 PAGE = 1000  # rows per read
 
 SCHEMA = """
@@ -297,7 +301,11 @@ class Index:
                 for seq, docid, rev, _, atts, body in live
             ]
             keys = ["map:" + source for source in self.design.map_sources]
-            results = self.sandbox().map(keys, (b"[" + b",".join([doc for _, _, doc in mapped]) + b"]").decode())
+            box = self.sandbox()
+            results = []
+            for start in range(0, len(mapped), MAP_CALL):  # QuickJS holds the GIL for a whole call
+                docs = b"[" + b",".join([doc for _, _, doc in mapped[start : start + MAP_CALL]]) + b"]"
+                results += box.map(keys, docs.decode())
         rows = []
         dumps = orjson.dumps
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
