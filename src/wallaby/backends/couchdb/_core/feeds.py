@@ -220,8 +220,18 @@ class _Repeats:
         docid, changes = row.get("id"), row.get("changes")
         if not isinstance(docid, str) or not isinstance(changes, list):
             return True
-        pairs = [(docid, c["rev"]) for c in changes if isinstance(c, dict) and isinstance(c.get("rev"), str)]
         seen = self._seen
+        if len(changes) == 1 and type(changes[0]) is dict and type(changes[0].get("rev")) is str:
+            pair = (docid, changes[0]["rev"])  # the usual row, the quick way
+            if pair in seen:
+                return False
+            seen.add(pair)
+            order = self._order
+            order.append(pair)
+            if len(order) > self._size:
+                seen.discard(order.popleft())
+            return True
+        pairs = [(docid, c["rev"]) for c in changes if isinstance(c, dict) and isinstance(c.get("rev"), str)]
         new = [pair for pair in pairs if pair not in seen]
         if not new:
             return not pairs  # a repeat; a row naming no rev is kept
