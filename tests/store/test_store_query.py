@@ -3,11 +3,9 @@ event loop kept free while a view is built."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from store.conftest import store_db
+from store.conftest import loop_lags, store_db
 
 HOG = "function(doc){ var a = []; while (true) { a.push('x'.repeat(1000) + a.length); } }"
 
@@ -29,19 +27,11 @@ async def test_a_view_build_leaves_the_loop_free(couch, tmp_path):
     for start in range(0, 20_000, 1_000):
         await db.save({"docs": [{"_id": f"d{n:06}", "type": f"t{n % 7}"} for n in range(start, start + 1_000)]})
     await db.put_design("d", views={"by_type": "function(doc){ emit(doc.type, 1); }"})
-    lags: list[float] = []
-    building = True
 
-    async def probe() -> None:
-        while building:
-            start = time.perf_counter()
-            await couch.sleep(0.005)
-            lags.append(time.perf_counter() - start - 0.005)
+    async def build() -> None:
+        assert len(await db.view("d/by_type", limit=1)) == 1
 
-    running = couch.spawn(probe())
-    assert len(await db.view("d/by_type", limit=1)) == 1
-    building = False
-    await running
+    lags = await loop_lags(couch, build())
     assert len(lags) > 10
     # 50 ms on a quiet machine (benchmarks/query_side.py measures it); a map run holding the GIL
     # for a whole batch, or the loop's thread doing the work, would wait far longer
