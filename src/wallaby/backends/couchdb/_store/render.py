@@ -43,7 +43,7 @@ import orjson
 from .database import LocalDb
 from .errors import HttpError, IllegalDocid, NotFound, method_not_allowed
 from .extensions import design_endpoint
-from .js import JSError, sandbox_for
+from .js import JSError, Sandbox, sandbox_for
 from .requests import Reply, Request, collect
 from .server import db_info
 from .view_endpoints import design_of, http_error, one_query, read_design, security_object, user_context
@@ -119,7 +119,7 @@ def _reply(answer: dict[str, Any], status: int, headers: dict[str, str], content
     return Reply(code if isinstance(code, int) and not isinstance(code, bool) else status, out, body)
 
 
-def _sandbox(ddoc: dict[str, Any], kind: str, source: str) -> Any:
+def _sandbox(ddoc: dict[str, Any], kind: str, source: str) -> Sandbox:
     """This thread's sandbox for ``ddoc`` with ``source`` compiled (on a worker thread)."""
     box = sandbox_for("render:" + ddoc["_id"] + ddoc["_rev"], name=ddoc["_id"])
     box.compile(kind + ":" + source, source, ddoc)
@@ -165,10 +165,7 @@ async def list_view(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]
     req = await _req(request, db, None, raw)
 
     def run() -> tuple[dict[str, Any], str]:
-        result: tuple[dict[str, Any], str] = _sandbox(ddoc, "list", source).list(
-            "list:" + source, ddoc, head, req, rows_json
-        )
-        return result
+        return _sandbox(ddoc, "list", source).list("list:" + source, ddoc, head, req, rows_json)
 
     started, text = await _run(request, run)
     return _reply({**(started if isinstance(started, dict) else {}), "body": text}, 200, {}, _JSON)
@@ -187,7 +184,7 @@ async def update(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -
     req = await _req(request, db, docid, await request.read_body())
 
     def run() -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        return _sandbox(ddoc, "update", source).update("update:" + source, ddoc, doc, req)  # type: ignore[no-any-return]
+        return _sandbox(ddoc, "update", source).update("update:" + source, ddoc, doc, req)
 
     new_doc, answer = await _run(request, run)
     if new_doc is None:
