@@ -20,8 +20,8 @@ same operations with nothing of CouchDB's. The store runs on a directory
 (``file://``) and in memory (``memory://``), in the asyncio flavour. For each
 operation: wall time and CPU time (this process; Node's own for PouchDB), and
 the ratio to PouchDB by both. The longest wait of the event loop during the
-store's bulk load is reported too (and the longest part of one wait that was
-not the machine's: the thread blocked, not queueing for a CPU), and the peak memory growth of a
+store's bulk load is reported too (and the longest part of one wait the
+thread was blocked rather than queued for a CPU), and the peak memory growth of a
 ``--attachment-mb`` attachment streamed into the store and back out.
 
 Each round runs every engine once; the table shows the median over rounds.
@@ -270,7 +270,10 @@ def report(rounds: list[dict[str, Any]], count: int, growth: int | None) -> str:
             f"(an idle loop, as long, on the same machine: {idle:.0f} ms)."
         )
     if blocked is not None:
-        lines.append(f"Longest part of one wait not spent queueing for a CPU (the GIL, I/O): {blocked:.0f} ms.")
+        lines.append(
+            f"Longest part of one wait the loop's thread was blocked, not queued for a CPU "
+            f"(the GIL, I/O; on a loaded machine some of the load too): {blocked:.0f} ms."
+        )
     here, thread = (
         _median(rounds, "store-file", "point_read_loop_us"),
         _median(rounds, "store-file", "point_read_thread_us"),

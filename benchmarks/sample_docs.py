@@ -36,10 +36,12 @@ class Ticker:
     """The longest gap between ticks of the event loop while it runs (ms).
 
     ``longest_blocked`` is the longest part of a gap the loop's thread spent
-    neither running nor waiting for a CPU (Linux's per-thread schedstat): the
-    time it waited for the GIL (or on I/O), which the store's own code
-    decides; the rest of a gap is the machine's (other processes' load).
-    None where schedstat is not there.
+    neither running nor queued for a CPU (Linux's per-thread schedstat):
+    waiting for the GIL or on I/O. The rest of a gap is the machine's load.
+    On a loaded machine the blocked part holds some of the load too (a GIL
+    holder queued for a CPU, a virtual machine's CPUs paused), so read it as
+    an upper bound of what the process itself costs the loop. None where
+    schedstat is not there.
     """
 
     def __init__(self) -> None:
