@@ -50,8 +50,17 @@ async def test_a_connection_cut_every_few_hundred_ms_loses_nothing(couch, side, 
     with FaultProxy.to(couch.url) as proxy:
         far = couch.Database(source.name if side == "pull" else target.name, url=through(couch.url, proxy))
         ends = (far, target) if side == "pull" else (source, far)
+        batches = 0
+
+        def cut_now_and_then(event) -> None:  # also by progress: a fast replication outruns the clock
+            nonlocal batches
+            if event.type == "batch":
+                batches += 1
+                if batches % 8 == 0 and proxy.cut():
+                    chaos.times += 1
+
         with Chaos(proxy.cut, every=0.2) as chaos:
-            result = await couch.module.replicate(*ends, batch_size=250, backoff=FOREVER)
+            result = await couch.module.replicate(*ends, batch_size=250, backoff=FOREVER, progress=cut_now_and_then)
         await far.close()
     assert chaos.times >= 3, "the replication ended before the proxy could cut it a few times"
     assert result.ok and result.doc_write_failures == 0

@@ -85,8 +85,9 @@ class PagesRuntime(AioRuntime):
         super().__init__(Timeouts())
         self.pages = deque(pages)
         self.since: list[str | None] = []
+        self.request = self.answer  # the runtime's request is its pool's, set per instance
 
-    async def request(self, method: str, url: str, headers: Any, body: Any, read_timeout: Any) -> Any:
+    async def answer(self, method: str, url: str, headers: Any, body: Any, read_timeout: Any) -> Any:
         self.since.append(parse_qs(urlsplit(url).query).get("since", [None])[0])
         page = self.pages.popleft()
         status, answer = page if isinstance(page, tuple) else (200, page)
