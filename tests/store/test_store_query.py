@@ -34,5 +34,6 @@ async def test_a_view_build_leaves_the_loop_free(couch, tmp_path):
     lags = await loop_lags(couch, build())
     assert len(lags) > 10
     # 50 ms on a quiet machine (benchmarks/query_side.py measures it); a map run holding the GIL
-    # for a whole batch, or the loop's thread doing the work, would wait far longer
-    assert max(lags) < 0.5, sorted(lags)[-5:]
+    # for a whole batch, or the loop's thread doing the work, would wait far longer, batch after
+    # batch. One long wait alone is a busy machine pausing the process, which the tests share.
+    assert sorted(lags)[-2] < 0.5, sorted(lags)[-5:]
