@@ -79,14 +79,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("flavour", _flavours(metafunc.config), scope="session")
 
 
-# What the embedded store answers only once its query side (views, Mango, JavaScript: the
-# `query` branch) is merged: whole files, or tests by name. Delete entries as they land.
-STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {
-    # _show, _list and _update functions (deprecated in CouchDB 3) are not answered by the store yet
-    "test_design.py": ("test_show_", "test_list_view_", "test_update_"),
-    # partitioned views and Mango in one partition
-    "test_partitions.py": ("test_a_partitioned_view_", "test_a_global_view_", "test_find_and_explain_"),
-}
+# What the embedded store does not answer yet: whole files (None), or tests by name. Empty now.
+STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {}
 
 
 def _needs_query_side(item: pytest.Item) -> bool:
