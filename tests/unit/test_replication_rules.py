@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
 
 from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType
+from wallaby.backends.couchdb._core.runtime import Timeouts
 from wallaby.backends.couchdb._replicator.checkpoints import Checkpointer, resume_point
 from wallaby.backends.couchdb._replicator.ids import replication_id
 from wallaby.backends.couchdb._replicator.options import Options
+from wallaby.backends.couchdb.aio._runtime import AioRuntime
 
 
 def entry(session, seq, checked=0):
@@ -50,7 +53,7 @@ def test_where_a_replication_resumes(source, target, seq):
 
 def test_a_checkpoint_keeps_fifty_entries_and_replaces_its_own_session_entry():
     db = SimpleNamespace()
-    checkpointer = Checkpointer(db, db, "rid", "now")
+    checkpointer = Checkpointer(db, db, "rid", "now", SimpleNamespace())
     checkpointer.resume(
         checkpoint("old1", 99, *[entry(f"old{n}", 100 - n) for n in range(1, 60)]),
         checkpoint("old1", 99, *[entry(f"old{n}", 100 - n) for n in range(1, 60)]),
@@ -159,3 +162,52 @@ def test_a_one_shot_replication_gives_up_after_ten_failures_and_a_continuous_one
 def test_bad_options_are_refused(given, error):
     with pytest.raises(error):
         options(**given)
+
+
+class SlowDatabase:
+    """A database whose saves wait until the test lets each one through; it says which are on their way."""
+
+    def __init__(self, copies: int) -> None:
+        self.copies = copies
+        self.saves: list[tuple[int, dict]] = []  # (the save's source_last_seq, its options), as each starts
+        self.landed: list[int] = []
+        self.gate = asyncio.Event()
+
+    async def info(self) -> dict:
+        return {"cluster": {"n": self.copies}}
+
+    async def save(self, doc: dict, **options: int) -> dict:
+        self.saves.append((doc["source_last_seq"], options))
+        await self.gate.wait()
+        doc["_rev"] = f"0-{len(self.landed) + 1}"
+        self.landed.append(doc["source_last_seq"])
+        return {"ok": True}
+
+
+def test_a_checkpoint_write_whose_caller_is_cancelled_lands_before_the_next_is_sent():
+    async def main() -> SlowDatabase:
+        db = SlowDatabase(copies=3)
+        checkpointer = Checkpointer(db, db, "rid", "now", AioRuntime(Timeouts()))
+        first = asyncio.ensure_future(checkpointer.write(10, {}))
+        await asyncio.sleep(0.01)
+        first.cancel()  # as a replication closed mid-write does
+        second = asyncio.ensure_future(checkpointer.write(20, {}))
+        await asyncio.sleep(0.01)
+        assert [seq for seq, _ in db.saves] == [10]  # the second waits for the first's answer
+        db.gate.set()
+        await second
+        return db
+
+    db = asyncio.run(main())
+    assert db.landed == [10, 10, 20, 20]  # target then source, one write after the other
+    assert {tuple(options.items()) for _, options in db.saves} == {(("w", 3),)}  # every copy, on a cluster
+
+
+def test_a_checkpoint_on_one_copy_is_written_without_w():
+    async def main() -> SlowDatabase:
+        db = SlowDatabase(copies=1)
+        db.gate.set()
+        await Checkpointer(db, db, "rid", "now", AioRuntime(Timeouts())).write(10, {})
+        return db
+
+    assert [options for _, options in asyncio.run(main()).saves] == [{}, {}]
