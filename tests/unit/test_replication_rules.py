@@ -8,10 +8,13 @@ from types import SimpleNamespace
 import pytest
 
 from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType
+from wallaby.backends.couchdb._core.errors import ServerError
 from wallaby.backends.couchdb._core.runtime import Timeouts
 from wallaby.backends.couchdb._replicator.checkpoints import Checkpointer, resume_point
 from wallaby.backends.couchdb._replicator.ids import replication_id
 from wallaby.backends.couchdb._replicator.options import Options
+from wallaby.backends.couchdb._replicator.progress import Counters
+from wallaby.backends.couchdb._replicator.transfer import Transfer
 from wallaby.backends.couchdb.aio._runtime import AioRuntime
 
 
@@ -211,3 +214,55 @@ def test_a_checkpoint_on_one_copy_is_written_without_w():
         return db
 
     assert [options for _, options in asyncio.run(main()).saves] == [{}, {}]
+
+
+class BusySource:
+    """A source whose first ``_bulk_get`` answers as a loaded CouchDB does: 200, each row an error."""
+
+    def __init__(self, first_error: str) -> None:
+        self.first_error = first_error
+        self.reads = 0
+
+    async def bulk_get(self, wanted: list, revs: bool, latest: bool) -> list:
+        self.reads += 1
+        if self.reads == 1:
+            error = {"id": "a", "rev": "1-x", "error": self.first_error, "reason": "timeout"}
+            return [{"id": "a", "docs": [{"error": error}]}]
+        return [{"id": "a", "docs": [{"ok": {"_id": "a", "_rev": "1-x", "_revisions": {"start": 1, "ids": ["x"]}}}]}]
+
+
+class Target:
+    def __init__(self) -> None:
+        self.written: list = []
+
+    async def bulk_docs(self, docs: list, new_edits: bool) -> list:
+        self.written.extend(docs)
+        return []
+
+
+async def once_more(call, halve=False):
+    """The replication's retry, as a first 5xx or lost connection meets it."""
+    try:
+        return await call()
+    except ServerError:
+        return await call()
+
+
+def copy_one_change(source: BusySource) -> tuple[Target, Counters]:
+    target, counters = Target(), Counters()
+    transfer = Transfer(source, target, counters, once_more, lambda failure: None)
+    asyncio.run(transfer.batch([{"id": "a", "changes": [{"rev": "1-x"}]}], check=False))
+    return target, counters
+
+
+def test_a_bulk_get_row_that_could_not_be_read_is_read_again_not_passed_over():
+    source = BusySource("internal_fabric_error")
+    target, counters = copy_one_change(source)
+    assert source.reads == 2
+    assert [doc["_id"] for doc in target.written] == ["a"] and counters.docs_written == 1
+
+
+def test_a_revision_gone_from_the_source_is_passed_over():
+    source = BusySource("not_found")
+    target, counters = copy_one_change(source)
+    assert source.reads == 1 and target.written == [] and counters.docs_written == 0
