@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -129,7 +130,7 @@ async def test_an_attachment_the_target_has_is_not_sent_again(couch):
 
 RUNNER = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, json, sys
     from wallaby.backends.couchdb.aio import Database, Replication
 
     async def main(url, source, target):
@@ -192,7 +193,7 @@ async def _readline(couch, process) -> str:
 
 MEMORY = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, json, sys
     from wallaby.backends.couchdb.aio import Database, replicate
 
     def resident():
@@ -207,7 +208,9 @@ MEMORY = textwrap.dedent(
             before = resident()[1]
             result = await replicate(src, tgt)
             peak = resident()[0]
-            print(result.docs_written, before, peak, flush=True)
+            counters = ("start_last_seq", "last_seq", "missing_checked", "docs_read", "docs_written",
+                        "doc_write_failures", "errors")
+            print(json.dumps({"before": before, "peak": peak, **{name: getattr(result, name) for name in counters}}))
 
     asyncio.run(main(*sys.argv[1:]))
     """
@@ -233,8 +236,9 @@ async def test_a_256_mb_attachment_is_streamed_through_in_bounded_memory(couch):
     stored = await source.put_attachment(doc, "big.bin", data(), content_type="application/octet-stream", length=size)
     await couch.eventually(lambda: latest_revs(source), lambda revs: revs.get("big") == stored["rev"])
     output = await _run(couch, [sys.executable, "-c", MEMORY, couch.url, source.name, target.name])
-    written, before, peak = (int(field) for field in output.split())
-    assert written == 1
+    result = json.loads(output)
+    before, peak = result.pop("before"), result.pop("peak")
+    assert result["docs_written"] == 1, result
     assert peak - before < 64 * 1024 * 1024, f"grew by {(peak - before) / 2**20:.0f} MiB"
     copied = (await target.get("big"))["_attachments"]["big.bin"]
     assert copied["length"] == size

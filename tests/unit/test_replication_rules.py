@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
 
 from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType
+from wallaby.backends.couchdb._core.errors import ServerError
+from wallaby.backends.couchdb._core.runtime import Timeouts
 from wallaby.backends.couchdb._replicator.checkpoints import Checkpointer, resume_point
 from wallaby.backends.couchdb._replicator.ids import replication_id
 from wallaby.backends.couchdb._replicator.options import Options
+from wallaby.backends.couchdb._replicator.progress import Counters
+from wallaby.backends.couchdb._replicator.transfer import Transfer
+from wallaby.backends.couchdb.aio._runtime import AioRuntime
 
 
 def entry(session, seq, checked=0):
@@ -50,7 +56,7 @@ def test_where_a_replication_resumes(source, target, seq):
 
 def test_a_checkpoint_keeps_fifty_entries_and_replaces_its_own_session_entry():
     db = SimpleNamespace()
-    checkpointer = Checkpointer(db, db, "rid", "now")
+    checkpointer = Checkpointer(db, db, "rid", "now", SimpleNamespace())
     checkpointer.resume(
         checkpoint("old1", 99, *[entry(f"old{n}", 100 - n) for n in range(1, 60)]),
         checkpoint("old1", 99, *[entry(f"old{n}", 100 - n) for n in range(1, 60)]),
@@ -159,3 +165,104 @@ def test_a_one_shot_replication_gives_up_after_ten_failures_and_a_continuous_one
 def test_bad_options_are_refused(given, error):
     with pytest.raises(error):
         options(**given)
+
+
+class SlowDatabase:
+    """A database whose saves wait until the test lets each one through; it says which are on their way."""
+
+    def __init__(self, copies: int) -> None:
+        self.copies = copies
+        self.saves: list[tuple[int, dict]] = []  # (the save's source_last_seq, its options), as each starts
+        self.landed: list[int] = []
+        self.gate = asyncio.Event()
+
+    async def info(self) -> dict:
+        return {"cluster": {"n": self.copies}}
+
+    async def save(self, doc: dict, **options: int) -> dict:
+        self.saves.append((doc["source_last_seq"], options))
+        await self.gate.wait()
+        doc["_rev"] = f"0-{len(self.landed) + 1}"
+        self.landed.append(doc["source_last_seq"])
+        return {"ok": True}
+
+
+def test_a_checkpoint_write_whose_caller_is_cancelled_lands_before_the_next_is_sent():
+    async def main() -> SlowDatabase:
+        db = SlowDatabase(copies=3)
+        checkpointer = Checkpointer(db, db, "rid", "now", AioRuntime(Timeouts()))
+        first = asyncio.ensure_future(checkpointer.write(10, {}))
+        await asyncio.sleep(0.01)
+        first.cancel()  # as a replication closed mid-write does
+        second = asyncio.ensure_future(checkpointer.write(20, {}))
+        await asyncio.sleep(0.01)
+        assert [seq for seq, _ in db.saves] == [10]  # the second waits for the first's answer
+        db.gate.set()
+        await second
+        return db
+
+    db = asyncio.run(main())
+    assert db.landed == [10, 10, 20, 20]  # target then source, one write after the other
+    assert {tuple(options.items()) for _, options in db.saves} == {(("w", 3),)}  # every copy, on a cluster
+
+
+def test_a_checkpoint_on_one_copy_is_written_without_w():
+    async def main() -> SlowDatabase:
+        db = SlowDatabase(copies=1)
+        db.gate.set()
+        await Checkpointer(db, db, "rid", "now", AioRuntime(Timeouts())).write(10, {})
+        return db
+
+    assert [options for _, options in asyncio.run(main()).saves] == [{}, {}]
+
+
+class BusySource:
+    """A source whose first ``_bulk_get`` answers as a loaded CouchDB does: 200, each row an error."""
+
+    def __init__(self, first_error: str) -> None:
+        self.first_error = first_error
+        self.reads = 0
+
+    async def bulk_get(self, wanted: list, revs: bool, latest: bool) -> list:
+        self.reads += 1
+        if self.reads == 1:
+            error = {"id": "a", "rev": "1-x", "error": self.first_error, "reason": "timeout"}
+            return [{"id": "a", "docs": [{"error": error}]}]
+        return [{"id": "a", "docs": [{"ok": {"_id": "a", "_rev": "1-x", "_revisions": {"start": 1, "ids": ["x"]}}}]}]
+
+
+class Target:
+    def __init__(self) -> None:
+        self.written: list = []
+
+    async def bulk_docs(self, docs: list, new_edits: bool) -> list:
+        self.written.extend(docs)
+        return []
+
+
+async def once_more(call, halve=False):
+    """The replication's retry, as a first 5xx or lost connection meets it."""
+    try:
+        return await call()
+    except ServerError:
+        return await call()
+
+
+def copy_one_change(source: BusySource) -> tuple[Target, Counters]:
+    target, counters = Target(), Counters()
+    transfer = Transfer(source, target, counters, once_more, lambda failure: None)
+    asyncio.run(transfer.batch([{"id": "a", "changes": [{"rev": "1-x"}]}], check=False))
+    return target, counters
+
+
+def test_a_bulk_get_row_that_could_not_be_read_is_read_again_not_passed_over():
+    source = BusySource("internal_fabric_error")
+    target, counters = copy_one_change(source)
+    assert source.reads == 2
+    assert [doc["_id"] for doc in target.written] == ["a"] and counters.docs_written == 1
+
+
+def test_a_revision_gone_from_the_source_is_passed_over():
+    source = BusySource("not_found")
+    target, counters = copy_one_change(source)
+    assert source.reads == 1 and target.written == [] and counters.docs_written == 0

@@ -23,6 +23,23 @@ Rules kept here:
   (``source_read_only``), so that the next run does not start from 0.
 - Writes are retried by the caller; a 409 (a write that landed although its
   answer was lost, or another writer) reads the current ``_rev`` and writes again.
+- One write at a time, even when its caller is cancelled (a replication
+  closed, or completed while its writer was mid-write): the write runs on
+  as a task of its own and the next one waits until it has landed. A
+  cancelled request may still be stored by CouchDB, after the next one on
+  some copies: the next run could then find the older checkpoint there.
+- On a cluster each checkpoint is written with ``w`` equal to the database's
+  ``n`` (``info()["cluster"]["n"]``, read once per side before the first
+  write). CouchDB keeps ``_local`` documents in every copy of their shard but
+  never checks their ``_rev`` (a write stores the given rev + 1), never
+  copies them between copies, and never read-repairs them. Answered at a
+  majority, the next checkpoint could reach a lagging copy before the one
+  before it and be overwritten there by it; a read (a majority of copies)
+  that meets two versions takes the greater rev *as a string* ("0-7" beats
+  "0-10"), so the next run could resume from an older checkpoint, or from 0.
+  Waiting for every copy keeps the copies alike. A copy down during a write
+  (202) holds an older checkpoint until the next write overwrites it: a run
+  that resumes from it reads some changes again and loses nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from email.utils import formatdate
 from typing import Any
 
 from .._core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from .._core.runtime import Runtime, Task
 
 __all__ = ["Checkpointer", "resume_point"]
 
@@ -100,9 +118,12 @@ class Checkpointer:
         "source_read_only",
         "start_seq",
         "_start_time",
+        "_write_options",
+        "_runtime",
+        "_landing",
     )
 
-    def __init__(self, source: Any, target: Any, replication_id: str, session_id: str) -> None:
+    def __init__(self, source: Any, target: Any, replication_id: str, session_id: str, runtime: Runtime) -> None:
         self._source = source
         self._target = target
         self.doc_id = "_local/" + replication_id
@@ -112,6 +133,9 @@ class Checkpointer:
         self.source_read_only = False
         self.start_seq: Any = 0
         self._start_time = time.time()
+        self._write_options: dict[str, dict[str, int]] = {}
+        self._runtime = runtime
+        self._landing: Task | None = None
 
     async def read(self, side: str) -> dict[str, Any] | None:
         """The checkpoint document on ``side`` (``source`` or ``target``), None when there is none.
@@ -160,8 +184,30 @@ class Checkpointer:
         return doc
 
     async def write(self, seq: Any, counters: dict[str, int]) -> None:
-        """Record ``seq`` on the target, then on the source (unless it is read only)."""
-        body = self.document(seq, counters)
+        """Record ``seq`` on the target, then on the source (unless it is read only).
+
+        The write goes on if this call is cancelled; the next one starts once it has ended.
+        """
+        await self.settle()
+        failed: list[Exception] = []
+
+        async def land() -> None:
+            try:
+                await self._write(self.document(seq, counters))
+            except Exception as exc:  # handed to the caller below; the runtime would log it
+                failed.append(exc)
+
+        landing = self._landing = self._runtime.spawn(land(), lambda: None)
+        await landing.wait()
+        if failed:
+            raise failed[0]
+
+    async def settle(self) -> None:
+        """Wait until the write on its way, if any, has ended."""
+        if self._landing is not None:
+            await self._landing.wait()
+
+    async def _write(self, body: dict[str, Any]) -> None:
         await self._put("target", body)
         if self.source_read_only:
             return
@@ -171,14 +217,25 @@ class Checkpointer:
             self.source_read_only = True
             await self._put("target", {**body, "source_read_only": True})
 
+    async def _all_copies(self, side: str, db: Any) -> dict[str, int]:
+        """``{"w": n}`` for a database with ``n`` copies of each shard (a cluster's), else nothing."""
+        options = self._write_options.get(side)
+        if options is None:
+            cluster = (await db.info()).get("cluster")
+            copies = cluster.get("n") if isinstance(cluster, dict) else None
+            options = {"w": copies} if isinstance(copies, int) and copies > 1 else {}
+            self._write_options[side] = options
+        return options
+
     async def _put(self, side: str, body: dict[str, Any]) -> None:
         db = self._source if side == "source" else self._target
+        options = await self._all_copies(side, db)
         for attempt in range(3):
             doc = {"_id": self.doc_id, **body}
             if self._revs[side] is not None:
                 doc["_rev"] = self._revs[side]
             try:
-                await db.save(doc)
+                await db.save(doc, **options)
             except Conflict:
                 if attempt == 2:
                     raise

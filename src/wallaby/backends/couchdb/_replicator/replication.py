@@ -199,6 +199,8 @@ class Replication:
             self._main.cancel()
             await self._main.wait()
         await self._stop_work()
+        if self._checkpointer is not None:
+            await self._checkpointer.settle()  # a checkpoint write cancelled above ends before close does
         if self._failure is None and self._checkpointer is not None and self._through_seq != self._checkpointed:
             try:
                 await self._checkpointer.write(self._through_seq, self._counters.history())
@@ -277,7 +279,7 @@ class Replication:
             self.source, self.target, picker, options.winning_revs_only, options.since_seq
         )
         checkpointer = self._checkpointer = Checkpointer(
-            self.source, self.target, self.replication_id, uuid.uuid4().hex
+            self.source, self.target, self.replication_id, uuid.uuid4().hex, self._runtime
         )
         start: Any = 0
         found = False

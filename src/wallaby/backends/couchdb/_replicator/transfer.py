@@ -25,6 +25,12 @@ Rules kept here:
   refused whole with 400 or 413 is split in halves until the refused
   documents are found. A ``missing_stub`` (412: the target lacks an ancestor
   the stubs point to) fetches the document again with all its attachments.
+- A ``_bulk_get`` row with an error other than ``not_found`` (CouchDB answers
+  200 with ``internal_fabric_error`` in every row when it could not read the
+  shards in time, e.g. on a loaded machine) is a failed read: the request is
+  retried as a 5xx is. Only ``not_found`` (the revision gone from the source
+  since the changes were read: a later change brings what replaced it) is
+  passed over.
 - Any other error ends the replication; a lost connection or a 5xx is
   retried by the caller's ``retry``, a document read and written one by one
   as a whole. A ``_bulk_get`` or ``_bulk_docs`` whose connection is lost is
@@ -40,7 +46,14 @@ from typing import Any, Protocol, TypeVar
 
 from .._api.database import Database
 from .._api.open_revs import AttachmentBody, Revision
-from .._core.errors import ClientError, PreconditionFailed, ProtocolError, ResponseError, Unauthorized
+from .._core.errors import (
+    ClientError,
+    PreconditionFailed,
+    ProtocolError,
+    ResponseError,
+    ServerError,
+    Unauthorized,
+)
 from .progress import Counters
 
 __all__ = ["Halve", "Retry", "Transfer"]
@@ -82,6 +95,16 @@ def _first_revision(change: dict[str, Any]) -> dict[str, Any] | None:
         return None
     doc["_revisions"] = {"start": 1, "ids": [rev[2:]]}
     return doc
+
+
+def _failed_read(results: Sequence[Any]) -> dict[str, Any] | None:
+    """The first error row of a ``_bulk_get`` answer that is not ``not_found``, if any."""
+    for result in results:
+        for item in (result.get("docs") if isinstance(result, dict) else None) or ():
+            error = item.get("error") if isinstance(item, dict) else None
+            if isinstance(error, dict) and error.get("error") != "not_found":
+                return error
+    return None
 
 
 def _failure(docid: Any, rev: Any, error: Any, reason: Any) -> dict[str, Any]:
@@ -172,10 +195,18 @@ class Transfer:
     # --- many documents per request ------------------------------------------------------
 
     async def _fetch(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        async def read() -> list[dict[str, Any]]:
+            results: list[dict[str, Any]] = await self.source.bulk_get(wanted, revs=True, latest=True)
+            failed = _failed_read(results)
+            if failed is not None:
+                raise ServerError(
+                    f"_bulk_get could not read {failed.get('id')!r} at {failed.get('rev')!r}: {failed.get('reason')}",
+                    error=str(failed.get("error")),
+                )
+            return results
+
         try:
-            return await self._retry(
-                lambda: self.source.bulk_get(wanted, revs=True, latest=True), halve=len(wanted) > 1
-            )
+            return await self._retry(read, halve=len(wanted) > 1)
         except Halve:
             half = len(wanted) // 2
             return [*await self._fetch(wanted[:half]), *await self._fetch(wanted[half:])]
