@@ -19,7 +19,7 @@ Two kinds of test do not run by default:
 - ``couchdb_cluster``: they kill and revive a node of an Apache CouchDB
   cluster, so they run only where ``COUCHDB_CLUSTER_URL`` names the
   cluster's load balancer and ``COUCHDB_CLUSTER_CTL`` a command taking
-  ``kill N`` and ``revive N`` (``../shared/couchdb/cluster.sh``);
+  ``kill N`` and ``revive N`` (``tools/couchdb/cluster.sh``);
 - ``soak``: a long load test, run with ``-m soak``.
 
 docs/suite.md says how to point the suite at your own CouchDB or cluster.

@@ -3,7 +3,7 @@
 These tests kill a node, so they run only where ``COUCHDB_CLUSTER_URL``
 names a cluster's load balancer (admin credentials in the URL) and
 ``COUCHDB_CLUSTER_CTL`` a command taking ``kill N`` and ``revive N``; on
-this project's machine that is ``../shared/couchdb/cluster.sh``, a 3-node
+this project's machine that is ``tools/couchdb/cluster.sh``, a 3-node
 CouchDB 3.5 (``q=2``, ``n=3``) behind nginx (docs/suite.md).
 
 What must hold, through the load balancer, while node 2 is SIGKILLed at a
