@@ -13,14 +13,29 @@ library's own pytest plugin (``couchdb_service``) provides it. With
 store instead, in memory: no server at all. The store follows CouchDB, so
 ``couchdb_only`` tests run on it too; ``server_only`` marks what only a
 server does (users, replication, TLS, a TCP proxy in between...).
+
+Two kinds of test do not run by default:
+
+- ``couchdb_cluster``: they kill and revive a node of an Apache CouchDB
+  cluster, so they run only where ``COUCHDB_CLUSTER_URL`` names the
+  cluster's load balancer and ``COUCHDB_CLUSTER_CTL`` a command taking
+  ``kill N`` and ``revive N`` (``tools/couchdb/cluster.sh``);
+- ``soak``: a long load test, run with ``-m soak``.
+
+docs/suite.md says how to point the suite at your own CouchDB or cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 import os
+import shlex
+import subprocess
 import threading
+import time
+import urllib.error
 import urllib.request
 import uuid
 from typing import Any
@@ -64,14 +79,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("flavour", _flavours(metafunc.config), scope="session")
 
 
-# What the embedded store answers only once its query side (views, Mango, JavaScript: the
-# `query` branch) is merged: whole files, or tests by name. Delete entries as they land.
-STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {
-    # _show, _list and _update functions (deprecated in CouchDB 3) are not answered by the store yet
-    "test_design.py": ("test_show_", "test_list_view_", "test_update_"),
-    # partitioned views and Mango in one partition
-    "test_partitions.py": ("test_a_partitioned_view_", "test_a_global_view_", "test_find_and_explain_"),
-}
+# What the embedded store does not answer yet: whole files (None), or tests by name. Empty now.
+STORE_QUERY_SIDE: dict[str, tuple[str, ...] | None] = {}
 
 
 def _needs_query_side(item: pytest.Item) -> bool:
@@ -98,6 +107,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if _needs_query_side(item):
                 item.add_marker(later)
+    if "soak" not in (config.getoption("markexpr") or ""):
+        not_asked = pytest.mark.skip(reason="a soak test: run it with -m soak")
+        for item in items:
+            if item.get_closest_marker("soak"):
+                item.add_marker(not_asked)
+
+
+_reports: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _reports:
+        terminalreporter.section("figures reported by the tests")
+        for line in _reports:
+            terminalreporter.write_line(line)
 
 
 # --- the server ---------------------------------------------------------------
@@ -108,6 +132,11 @@ class ServerInfo:
         self.url = url
         self.kind = kind
         self.process = process
+        self.copies = 1
+        if kind == "couchdb":  # a database's copies of each shard: 1 on one node, n (3) on a cluster
+            status, users = _admin_request(url, "GET", "/_users")
+            if status == 200:
+                self.copies = users.get("cluster", {}).get("n", 1)
 
     @property
     def is_couchdb(self) -> bool:
@@ -119,18 +148,24 @@ class ServerInfo:
         return self.kind == "store"
 
 
-def _kind(url: str) -> str:
+def _admin_request(url: str, method: str, path: str) -> tuple[int, Any]:
+    """A request with the URL's credentials, outside any flavour: (status, decoded answer)."""
     from wallaby.backends.couchdb._core.urls import split_credentials
 
     base, user, password = split_credentials(url)
-    request = urllib.request.Request(base + "/")
+    request = urllib.request.Request(base + path, method=method)
     if user:
-        import base64
-
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        welcome = orjson.loads(answer.read())
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, orjson.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, orjson.loads(error.read() or b"null")
+
+
+def _kind(url: str) -> str:
+    _, welcome = _admin_request(url, "GET", "/")
     return "couchdb" if "couchdb" in welcome else "pouchdb"
 
 
@@ -157,6 +192,48 @@ def _couchdb_only(request: pytest.FixtureRequest) -> None:
     marker = request.node.get_closest_marker("server_only")
     if marker is not None and request.config.getoption("--target") == "store":
         pytest.skip(f"a server's behaviour, not the embedded store's: {marker.args[0] if marker.args else ''}")
+
+
+@pytest.fixture(scope="session")
+def global_changes(server_info: ServerInfo) -> Any:
+    """``_global_changes``, which CouchDB's ``/_db_updates`` needs; one the session made is deleted after it."""
+    made = server_info.kind == "couchdb" and _admin_request(server_info.url, "PUT", "/_global_changes")[0] in (201, 202)
+    yield
+    if made:
+        _admin_request(server_info.url, "DELETE", "/_global_changes")
+
+
+class Cluster:
+    """An Apache CouchDB cluster behind a load balancer, and the command that kills and revives its nodes."""
+
+    def __init__(self, url: str, ctl: str) -> None:
+        self.url = url.rstrip("/")
+        self.ctl = shlex.split(ctl)
+
+    def kill(self, node: int) -> None:
+        """SIGKILL node ``node`` (1, 2, 3...)."""
+        subprocess.run([*self.ctl, "kill", str(node)], check=True, capture_output=True, timeout=60)
+
+    def revive(self, node: int) -> None:
+        """Start node ``node`` again; returns once it answers."""
+        subprocess.run([*self.ctl, "revive", str(node)], check=True, capture_output=True, timeout=180)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Cluster:
+    url, ctl = os.environ.get("COUCHDB_CLUSTER_URL"), os.environ.get("COUCHDB_CLUSTER_CTL")
+    if not url or not ctl:
+        pytest.skip(
+            "needs an Apache CouchDB cluster: set COUCHDB_CLUSTER_URL (its load balancer, admin credentials "
+            "in the URL) and COUCHDB_CLUSTER_CTL (a command taking 'kill N' and 'revive N')"
+        )
+    return Cluster(url, ctl)
+
+
+@pytest.fixture(autouse=True)
+def _couchdb_cluster(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("couchdb_cluster"):
+        request.getfixturevalue("cluster")
 
 
 # --- the flavours ----------------------------------------------------------------
@@ -192,6 +269,11 @@ class Couch:
         self.url = info.url
         self.info = info
         self.is_couchdb = info.is_couchdb
+        self.on_a_cluster = info.copies > 1
+        # Write options for a test that reads through a view, _all_docs, _find, a changes feed or a
+        # database's counts right after writing. On a cluster those read one copy of each shard, and
+        # a write is answered once a majority of copies has it: w=n makes every copy have it first.
+        self.all_copies: dict[str, Any] = {"w": info.copies} if self.on_a_cluster else {}
         self.is_store = info.is_store
         if flavour == "asyncio":
             import wallaby.backends.couchdb.aio as module
@@ -207,19 +289,27 @@ class Couch:
     def twisted(self) -> bool:
         return self.flavour != "asyncio"
 
-    def server(self, url: str | None = None, **options: Any) -> Any:
-        server = self.Server(url or self.url, **options)
+    def server(self, url: str | None = None, *args: Any, **options: Any) -> Any:
+        """A Server of this flavour (closed when the test ends); the arguments are the Server's own."""
+        server = self.Server(url or self.url, *args, **options)
         self._servers.append(server)
         return server
 
     def db_name(self, prefix: str = "test") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
-    async def fresh_db(self, prefix: str = "test") -> Any:
-        """A new empty database, deleted when the test ends."""
+    async def fresh_db(self, prefix: str = "test", **options: Any) -> Any:
+        """A new empty database (``create()`` takes ``options``), deleted when the test ends.
+
+        Always a new name: on a cluster a database deleted and made again at once under the same
+        name may meet its old shards on a node that has not yet seen the delete.
+        """
         db = self.Database(self.db_name(prefix), url=self.url)
-        await db.create()
+        await db.create(**options)
         self._dbs.append(db)
+        if self.on_a_cluster:  # the other nodes learn of a new database a moment later
+            for _ in range(self.info.copies):
+                await self.eventually(db.info, retry=self.module.NotFound)
         return db
 
     def offline_db(self) -> Any:
@@ -230,7 +320,26 @@ class Couch:
         """A document whose leaves are ``revs`` (REV_B and REV_C by default), written as a replicator does."""
         revs = revs or (REV_B, REV_C)
         docs = [{"_id": docid, "_rev": rev, "leaf": rev[-1]} for rev in revs]
-        await db.save({"docs": docs}, new_edits=False)
+        await db.save({"docs": docs}, new_edits=False, **self.all_copies)
+
+    async def missing(self, db: Any, docid: str) -> bool:
+        """Is the document missing, or deleted?"""
+        try:
+            await db.get(docid)
+        except self.module.NotFound:
+            return True
+        return False
+
+    async def db_gone(self, db: Any) -> bool:
+        """Is the database gone? On a cluster a node may open it for a moment after it is deleted, or
+        answer 500 "No DB shards could be opened" while its map of the shards catches up."""
+        try:
+            await db.info()
+        except self.module.NotFound:
+            return True
+        except self.module.ServerError:
+            return False
+        return False
 
     async def sleep(self, seconds: float) -> None:
         if self.twisted:
@@ -257,6 +366,34 @@ class Couch:
             await self.sleep(step)
             waited += step
 
+    async def eventually(
+        self, read: Any, until: Any = bool, *, retry: Any = (), timeout: float = 15.0, step: float = 0.1
+    ) -> Any:
+        """``await read()`` again and again until ``until(answer)`` holds; that answer, or an AssertionError.
+
+        For what CouchDB makes true a moment after it answered: its auth cache,
+        an index being built, the other copies of a cluster (through a load
+        balancer, the next request may go to a node that has not the last
+        write yet). An error of a class in ``retry`` counts as "not yet".
+        Bounded by ``timeout`` seconds; never for what must hold at once.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                answer = await read()
+                if until(answer):
+                    return answer
+                last = f"the last answer was {answer!r}"
+            except retry as error:
+                last = f"the last error was {error!r}"
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"not so within {timeout}s: {last[:500]}")
+            await self.sleep(step)
+
+    def report(self, line: str) -> None:
+        """A figure for the end of the run (pytest's terminal summary)."""
+        _reports.append(f"{self.flavour}: {line}")
+
     async def cleanup(self) -> None:
         for db in self._dbs:
             try:
@@ -273,7 +410,7 @@ def couch(flavour: str, server_info: ServerInfo) -> Couch:
     return Couch(flavour, server_info)
 
 
-def _run(couch: Couch, make_coro: Any) -> None:
+def _run(couch: Couch, make_coro: Any, timeout: float = TEST_TIMEOUT) -> None:
     async def body_then_cleanup() -> None:
         try:
             await make_coro()
@@ -283,7 +420,7 @@ def _run(couch: Couch, make_coro: Any) -> None:
     if couch.flavour == "asyncio":
 
         async def bounded() -> None:
-            await asyncio.wait_for(body_then_cleanup(), TEST_TIMEOUT)
+            await asyncio.wait_for(body_then_cleanup(), timeout)
 
         asyncio.run(bounded())
         return
@@ -293,7 +430,7 @@ def _run(couch: Couch, make_coro: Any) -> None:
 
     def start() -> Any:
         d = defer.Deferred.fromCoroutine(body_then_cleanup())
-        d.addTimeout(TEST_TIMEOUT, reactor)
+        d.addTimeout(timeout, reactor)
         return d
 
     threads.blockingCallFromThread(reactor, start)
@@ -308,5 +445,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     couch = kwargs.get("couch")
     if not isinstance(couch, Couch):
         raise TypeError("an async test takes the `couch` fixture, which picks its flavour")
-    _run(couch, lambda: pyfuncitem.obj(**kwargs))
+    limit = pyfuncitem.get_closest_marker("time_limit")
+    _run(couch, lambda: pyfuncitem.obj(**kwargs), limit.args[0] if limit else TEST_TIMEOUT)
     return True

@@ -9,6 +9,7 @@
     ├── _api/    one module per CouchDB concept, on _core's Client; Server, Database
     ├── _store/  the embedded store: CouchDB's requests answered from SQLite, under
     │            the core's Runtime (imports _core only)
+    ├── _replicator/  the replication protocol, on the Database API (_core and _api only)
     ├── aio/     the asyncio flavour: its network, its Runtime and its four classes
     ├── tx/      the Twisted flavour: its network, its Runtime and its four classes
     └── cli/     the wallaby-couchdb command: the public asyncio flavour only, with click and rich
@@ -33,12 +34,13 @@ CLI_ONLY = {"cli", "click", "rich"}
 
 # layer -> the layers and outside packages it must never import
 FORBIDDEN = {
-    "_core": {"_api", "_store", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
-    "_api": {"_store", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
-    "_store": {"_api", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
+    "_core": {"_api", "_store", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
+    "_api": {"_store", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
+    "_store": {"_api", "_replicator", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
+    "_replicator": {"_store", "aio", "tx", "twisted", "aiohttp", "asyncio", "zope"} | CLI_ONLY,
     "aio": {"tx", "twisted", "zope"} | CLI_ONLY,
     "tx": {"aio", "aiohttp", "asyncio"} | CLI_ONLY,
-    "cli": {"_core", "_api", "_store", "tx", "twisted", "zope"},
+    "cli": {"_core", "_api", "_store", "_replicator", "tx", "twisted", "zope"},
 }
 
 
@@ -156,5 +158,5 @@ def test_no_module_imports_itself_back_at_run_time():
 
 
 def test_the_walk_sees_the_layers():
-    assert {_layer(m) for m in GRAPH} >= {"_core", "_api", "_store", "aio", "tx", "cli"}
+    assert {_layer(m) for m in GRAPH} >= {"_core", "_api", "_store", "_replicator", "aio", "tx", "cli"}
     assert (f"{PACKAGE}._core.client", False) in GRAPH[f"{PACKAGE}._api.views"]

@@ -29,7 +29,7 @@ def test_errors_are_the_same_classes_in_both_flavours():
 
 
 def test_both_flavours_have_the_same_methods_with_the_same_signatures():
-    for cls in ("Server", "Database", "Follower", "Stream"):
+    for cls in ("Server", "Database", "Follower", "Stream", "Replication", "Sync"):
         tx, aio = getattr(twisted_flavour, cls), getattr(asyncio_flavour, cls)
         public = lambda klass: {n for n in dir(klass) if not n.startswith("_")}  # noqa: E731
         assert public(tx) == public(aio), cls
@@ -39,9 +39,26 @@ def test_both_flavours_have_the_same_methods_with_the_same_signatures():
                 assert inspect.signature(a) == inspect.signature(t), f"{cls}.{name}"
 
 
+def test_both_flavours_have_the_same_functions_with_the_same_signatures():
+    for name in ("replicate", "sync"):
+        assert inspect.signature(getattr(twisted_flavour, name)) == inspect.signature(getattr(asyncio_flavour, name))
+
+
 def test_twisted_flavour_methods_return_deferreds_and_asyncio_ones_coroutines():
     assert inspect.iscoroutinefunction(asyncio_flavour.Database.get)
     assert not inspect.iscoroutinefunction(twisted_flavour.Database.get)
+    for aio, tx in (
+        (asyncio_flavour.replicate, twisted_flavour.replicate),
+        (asyncio_flavour.Replication.wait, twisted_flavour.Replication.wait),
+        (asyncio_flavour.Sync.close, twisted_flavour.Sync.close),
+    ):
+        assert inspect.iscoroutinefunction(aio)
+        assert not inspect.iscoroutinefunction(tx)
+
+
+def test_replication_results_are_the_same_classes_in_both_flavours():
+    for name in ("ReplicationEvent", "ReplicationResult", "SyncResult"):
+        assert getattr(twisted_flavour, name) is getattr(asyncio_flavour, name)
 
 
 def _imports(statement: str) -> set[str]:

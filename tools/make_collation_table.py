@@ -15,10 +15,9 @@ but for U+FDD1 U+FDD0, a marker for tailorings that no text holds.
 from __future__ import annotations
 
 import sys
-import zlib
 from pathlib import Path
 
-import orjson
+from wallaby.backends.couchdb._store.collate import encode_table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from icu import code_points, load  # noqa: E402
@@ -95,7 +94,7 @@ def main() -> None:
         "runs": runs,
         "contractions": [[text, *ranked(ces)] for text, ces in contractions.items()],
     }
-    data = zlib.compress(orjson.dumps(table), 9)
+    data = encode_table(table)
     TARGET.write_bytes(data)
     print(
         f"{TARGET.name}: ICU {icu.version} (UCA {icu.uca_version}), {len(chars)} code points, {len(runs)} runs "

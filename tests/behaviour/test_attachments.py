@@ -15,7 +15,7 @@ def offline_db(couch):
 async def saved_doc(couch, docid="doc"):
     db = await couch.fresh_db()
     doc = {"_id": docid, "kind": "holder"}
-    await db.save(doc)
+    await db.save(doc, **couch.all_copies)  # every copy has it: each refuses a stale write (test_documents.py)
     return db, doc
 
 
@@ -190,7 +190,7 @@ async def test_attachment_of_a_missing_doc_is_not_found(couch):
 async def test_put_attachment_with_a_stale_rev_is_a_conflict(couch):
     db, doc = await saved_doc(couch)
     stale = dict(doc)
-    await db.save(doc)
+    await db.save(doc, **couch.all_copies)
     with pytest.raises(couch.module.Conflict) as caught:
         await db.put_attachment(stale, "a.txt", b"x")
     assert caught.value.status == 409
@@ -206,9 +206,10 @@ async def test_put_attachment_without_rev_on_an_existing_doc_is_a_conflict(couch
 
 async def test_delete_attachment_with_a_stale_rev_is_a_conflict(couch):
     db, doc = await saved_doc(couch)
-    await db.put_attachment(doc, "a.txt", b"x")
+    doc["_attachments"] = {"a.txt": {"content_type": "text/plain", "data": "eA=="}}  # b"x", inline
+    await db.save(doc, **couch.all_copies)
     stale = dict(doc)
-    await db.save(doc)
+    await db.save(doc, **couch.all_copies)
     with pytest.raises(couch.module.Conflict):
         await db.delete_attachment(stale, "a.txt")
 

@@ -35,6 +35,10 @@ def bare(url: str) -> str:
 async def new_user(couch, password: str = "pw-1", roles=()) -> str:
     name = f"user_{uuid.uuid4().hex[:10]}"
     await couch.server().create_user(name, password, roles)
+    # on a cluster the node that answers may not find the new user for a moment; a few logins go round
+    probe = couch.server(bare(couch.url))
+    for _ in range(couch.info.copies):
+        await couch.eventually(lambda: probe.login(name, password), retry=couch.module.Unauthorized)
     return name
 
 
@@ -48,7 +52,10 @@ async def drop_user(couch, name: str) -> None:
 async def member_db(couch, name: str):
     """A fresh database whose members are ``name`` (CouchDB 3 makes new ones admin-only)."""
     db = await couch.fresh_db()
-    await db.set_security({"members": {"names": [name], "roles": []}})
+    security = {"members": {"names": [name], "roles": []}}
+    await db.set_security(security)
+    for _ in range(couch.info.copies):  # on a cluster, each copy of each shard has it a moment later
+        await couch.eventually(db.security, until=lambda found: found == security)
     return db
 
 
@@ -124,7 +131,8 @@ async def test_changing_its_own_password_keeps_a_cookie_server_working(couch):
         await server.session()
         if couch.is_couchdb:  # CouchDB 3's _users is admin-only: the admin changes it, the user logs in again
             await couch.server().change_password(name, "pw-2")
-            await server.login(name, "pw-2")
+            # CouchDB's auth cache (each node's, on a cluster) learns the new password a moment later
+            await couch.eventually(lambda: server.login(name, "pw-2"), retry=couch.module.Unauthorized)
         else:
             await server.change_password(name, "pw-2")
         assert (await server.database(db.name).info())["db_name"] == db.name
@@ -193,16 +201,29 @@ async def test_a_jwt_authenticates_as_its_subject(couch):
         pytest.skip("the jwt_authentication_handler is off on this CouchDB")
     key = b"wallaby-test-key"
     admin = couch.server()
-    config = "/_node/_local/_config/jwt_keys/hmac:_default"
-    await admin._client.json("PUT", config, "", base64.b64encode(key).decode())
+    # the key goes to every node (a load balancer may send the session request to any),
+    # and the value each node had before is put back
+    nodes = (await admin.membership())["cluster_nodes"]
+    before = {}
+    for node in nodes:
+        try:
+            before[node] = await admin.config(node, "jwt_keys", "hmac:_default")
+        except couch.module.NotFound:
+            before[node] = None
     try:
+        for node in nodes:
+            await admin.set_config("jwt_keys", "hmac:_default", base64.b64encode(key).decode(), node)
         claims = {"sub": "jwt_user", "_couchdb.roles": ["r1"], "exp": int(time.time()) + 300}
         for token in (hs256(claims, key), lambda: hs256(claims, key)):
             session = await couch.server(bare(couch.url), token=token).session()
             assert session["userCtx"] == {"name": "jwt_user", "roles": ["r1"]}
             assert session["info"]["authenticated"] == "jwt"
     finally:
-        await admin._client.json("DELETE", config)
+        for node, value in before.items():
+            if value is None:
+                await admin.delete_config("jwt_keys", "hmac:_default", node)
+            else:
+                await admin.set_config("jwt_keys", "hmac:_default", value, node)
 
 
 @pytest.mark.couchdb_only

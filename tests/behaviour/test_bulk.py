@@ -21,10 +21,10 @@ def offline_db(couch):
     return couch.server(f"http://127.0.0.1:{free_port()}").database("offline")
 
 
-async def abc(db):
+async def abc(db, **write):
     """Documents a1, b1, b2, c1 (n = 1..4), saved in one request; returns them by id."""
     docs = [{"_id": docid, "n": n} for n, docid in enumerate(["a1", "b1", "b2", "c1"], 1)]
-    await db.bulk_docs(docs)
+    await db.bulk_docs(docs, **write)
     return {doc["_id"]: doc for doc in docs}
 
 
@@ -44,7 +44,7 @@ async def test_bulk_docs_returns_a_result_per_doc_and_writes_the_revs_back(couch
 
 async def test_bulk_docs_reports_each_failure_in_its_row(couch):
     db = await couch.fresh_db()
-    await db.save({"_id": "taken"})
+    await db.save({"_id": "taken"}, **couch.all_copies)  # on every copy: each refuses the rev-less write
     results = await db.bulk_docs([{"_id": "taken", "n": 2}, {"_id": "fresh"}, {"_id": "taken", "_rev": MISSING_REV}])
     errors = sorted((result["id"], result.get("error")) for result in results)
     assert errors == [("fresh", None), ("taken", "conflict"), ("taken", "conflict")]
@@ -52,7 +52,7 @@ async def test_bulk_docs_reports_each_failure_in_its_row(couch):
 
 async def test_bulk_docs_updates_and_deletes(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     docs["a1"]["n"] = 10
     docs["b1"]["_deleted"] = True
     await db.bulk_docs([docs["a1"], docs["b1"]])
@@ -130,7 +130,7 @@ async def test_bulk_docs_with_an_illegal_id_fails_the_whole_request(couch):
 
 async def test_bulk_get_by_ids_gives_each_current_doc(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     results = await db.bulk_get(["a1", "c1"])
     assert [result["id"] for result in results] == ["a1", "c1"]
     assert [result["docs"][0]["ok"] for result in results] == [docs["a1"], docs["c1"]]
@@ -138,7 +138,7 @@ async def test_bulk_get_by_ids_gives_each_current_doc(couch):
 
 async def test_bulk_get_by_id_and_rev_gives_that_revision(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     first = docs["a1"]["_rev"]
     docs["a1"]["n"] = 100
     await db.save(docs["a1"])
@@ -149,7 +149,7 @@ async def test_bulk_get_by_id_and_rev_gives_that_revision(couch):
 
 async def test_bulk_get_with_revs_adds_the_history(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     await db.save(docs["a1"])
     [result] = await db.bulk_get(["a1"], revs=True)
     assert result["docs"][0]["ok"]["_revisions"]["start"] == 2
@@ -157,7 +157,7 @@ async def test_bulk_get_with_revs_adds_the_history(couch):
 
 async def test_bulk_get_with_latest_answers_an_old_rev_with_its_leaf(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     first = docs["a1"]["_rev"]
     await db.save(docs["a1"])
     [result] = await db.bulk_get([{"id": "a1", "rev": first}], latest=True)
@@ -167,7 +167,7 @@ async def test_bulk_get_with_latest_answers_an_old_rev_with_its_leaf(couch):
 @pytest.mark.couchdb_only  # PouchDB Server answers {} for a missing doc and merges requests for one id
 async def test_bulk_get_reports_a_missing_doc_or_rev_in_its_result(couch):
     db = await couch.fresh_db()
-    await abc(db)
+    await abc(db, **couch.all_copies)
     results = await db.bulk_get(["missing", {"id": "a1", "rev": MISSING_REV}, "a1"])
     assert [result["id"] for result in results] == ["missing", "a1", "a1"]
     assert results[0]["docs"][0]["error"]["error"] == "not_found"
@@ -207,7 +207,7 @@ async def test_bulk_get_refuses_bad_items_before_sending(couch):
 
 async def test_all_docs_gives_a_row_per_doc_in_id_order(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     rows = await db.all_docs()
     assert [row["id"] for row in rows] == ["a1", "b1", "b2", "c1"]
     assert [row["value"]["rev"] for row in rows] == [docs[row["id"]]["_rev"] for row in rows]
@@ -215,13 +215,13 @@ async def test_all_docs_gives_a_row_per_doc_in_id_order(couch):
 
 async def test_all_docs_is_the_same_as_view_all_docs(couch):
     db = await couch.fresh_db()
-    await abc(db)
+    await abc(db, **couch.all_copies)
     assert await db.all_docs(include_docs=True) == await db.view("_all_docs", include_docs=True)
 
 
 async def test_all_docs_with_include_docs(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     rows = await db.all_docs(include_docs=True, limit=2)
     assert [row["doc"] for row in rows] == [docs["a1"], docs["b1"]]
 
@@ -251,15 +251,18 @@ async def test_all_docs_with_include_docs(couch):
 )
 async def test_all_docs_query_options(couch, params, ids):
     db = await couch.fresh_db()
-    await abc(db)
+    await abc(db, **couch.all_copies)
     assert [row["id"] for row in await db.all_docs(**params)] == ids
 
 
 async def test_all_docs_with_keys_posts_them_and_keeps_their_order(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     await db.delete(docs["b2"])
-    rows = await db.all_docs(keys=["c1", "missing", "a1", "b2"], include_docs=True)
+    rows = await couch.eventually(  # on a cluster, the copy read may learn of the delete a moment later
+        lambda: db.all_docs(keys=["c1", "missing", "a1", "b2"], include_docs=True),
+        until=lambda rows: rows[3].get("value", {}).get("deleted"),
+    )
     assert [row["key"] for row in rows] == ["c1", "missing", "a1", "b2"]
     assert rows[0]["doc"]["n"] == 4
     assert rows[1]["error"] == "not_found"
@@ -268,21 +271,21 @@ async def test_all_docs_with_keys_posts_them_and_keeps_their_order(couch):
 
 async def test_all_docs_with_include_count_gives_total_rows(couch):
     db = await couch.fresh_db()
-    await abc(db)
+    await abc(db, **couch.all_copies)
     rows, total = await db.all_docs(limit=1, include_count=True)
     assert len(rows) == 1 and total == 4
 
 
 async def test_all_docs_with_conflicts_shows_them_on_the_docs(couch):
     db = await couch.fresh_db()
-    await db.bulk_docs([{"_id": "c", "_rev": REV_B}, {"_id": "c", "_rev": REV_C}], new_edits=False)
+    await db.bulk_docs([{"_id": "c", "_rev": REV_B}, {"_id": "c", "_rev": REV_C}], new_edits=False, **couch.all_copies)
     [row] = await db.all_docs(include_docs=True, conflicts=True)
     assert row["doc"]["_conflicts"] == [REV_B]
 
 
 async def test_all_docs_lists_design_docs_and_awkward_ids(couch):
     db = await couch.fresh_db()
-    await db.bulk_docs([dict(DDOC), {"_id": "a/b"}, {"_id": "ünï"}])
+    await db.bulk_docs([dict(DDOC), {"_id": "a/b"}, {"_id": "ünï"}], **couch.all_copies)
     assert [row["id"] for row in await db.all_docs()] == ["_design/d", "a/b", "ünï"]
 
 
@@ -297,7 +300,7 @@ async def test_all_docs_refuses_unknown_options_and_bad_keys(couch):
 @pytest.mark.couchdb_only  # PouchDB Server has no _design_docs
 async def test_design_docs_lists_only_the_design_docs(couch):
     db = await couch.fresh_db()
-    await db.bulk_docs([dict(DDOC), {"_id": "_design/e"}, {"_id": "a"}])
+    await db.bulk_docs([dict(DDOC), {"_id": "_design/e"}, {"_id": "a"}], **couch.all_copies)
     rows = await db.design_docs()
     assert [row["id"] for row in rows] == ["_design/d", "_design/e"]
     rows = await db.design_docs(include_docs=True, key="_design/d")
@@ -314,7 +317,7 @@ async def test_design_docs_refuses_an_unknown_option(couch):
 
 async def test_revs_diff_gives_the_revs_the_database_lacks(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     diff = await db.revs_diff({"a1": [docs["a1"]["_rev"], MISSING_REV], "b1": [docs["b1"]["_rev"]], "nope": ["1-abc"]})
     assert diff["a1"]["missing"] == [MISSING_REV]
     assert diff["nope"]["missing"] == ["1-abc"]
@@ -324,7 +327,7 @@ async def test_revs_diff_gives_the_revs_the_database_lacks(couch):
 @pytest.mark.couchdb_only  # PouchDB Server leaves out possible_ancestors
 async def test_revs_diff_names_possible_ancestors(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     diff = await db.revs_diff({"a1": [MISSING_REV]})
     assert diff["a1"]["possible_ancestors"] == [docs["a1"]["_rev"]]
 
@@ -332,7 +335,7 @@ async def test_revs_diff_names_possible_ancestors(couch):
 @pytest.mark.couchdb_only  # PouchDB Server has no _missing_revs
 async def test_missing_revs_gives_the_missing_revs_per_doc(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     missing = await db.missing_revs({"a1": [docs["a1"]["_rev"], MISSING_REV], "nope": ["1-abc"]})
     assert missing == {"a1": [MISSING_REV], "nope": ["1-abc"]}
 
@@ -340,11 +343,13 @@ async def test_missing_revs_gives_the_missing_revs_per_doc(couch):
 @pytest.mark.couchdb_only  # PouchDB Server has no _purge
 async def test_purge_removes_a_document_for_good(couch):
     db = await couch.fresh_db()
-    docs = await abc(db)
+    docs = await abc(db, **couch.all_copies)
     result = await db.purge({"a1": [docs["a1"]["_rev"]], "nope": ["1-abc"]})
     assert result["purged"] == {"a1": [docs["a1"]["_rev"]], "nope": []}
-    assert await db.exists("a1") is False
-    assert await db.revs_diff({"a1": [docs["a1"]["_rev"]]}) == {"a1": {"missing": [docs["a1"]["_rev"]]}}
+    # a purge is answered once a majority of a cluster's copies has it: the others follow a moment later
+    assert await couch.eventually(lambda: db.exists("a1"), until=lambda exists: exists is False) is False
+    gone = {"a1": {"missing": [docs["a1"]["_rev"]]}}
+    assert await couch.eventually(lambda: db.revs_diff({"a1": [docs["a1"]["_rev"]]}), until=gone.__eq__) == gone
 
 
 @pytest.mark.couchdb_only  # PouchDB Server has no _revs_limit
@@ -406,7 +411,7 @@ async def test_bad_values_are_refused_before_sending(couch, call):
 
 async def test_compact_starts_compaction(couch):
     db = await couch.fresh_db()
-    await abc(db)
+    await abc(db, **couch.all_copies)
     assert (await db.compact())["ok"] is True
     assert (await db.info())["doc_count"] == 4
 
@@ -415,7 +420,7 @@ async def test_compact_starts_compaction(couch):
 @pytest.mark.parametrize("ddoc", ["d", "_design/d"])
 async def test_compact_a_design_docs_views(couch, ddoc):
     db = await couch.fresh_db()
-    await db.bulk_docs([dict(DDOC), {"_id": "a", "n": 1}])
+    await db.bulk_docs([dict(DDOC), {"_id": "a", "n": 1}], **couch.all_copies)
     await db.view("d/by_n")
     assert (await db.compact(ddoc))["ok"] is True
 
@@ -429,7 +434,7 @@ async def test_compact_of_a_missing_design_doc_is_not_found(couch):
 
 async def test_view_cleanup_is_accepted(couch):
     db = await couch.fresh_db()
-    await db.bulk_docs([dict(DDOC), {"_id": "a", "n": 1}])
+    await db.bulk_docs([dict(DDOC), {"_id": "a", "n": 1}], **couch.all_copies)
     await db.view("d/by_n")
     assert (await db.view_cleanup())["ok"] is True
 

@@ -37,15 +37,17 @@ def records() -> Iterator[Records]:
 async def test_each_request_is_logged_with_an_id_and_no_credentials(couch, records) -> None:
     db = await couch.fresh_db()
     await db.save({"_id": "logged"})
-    host = couch.url.split("://", 1)[1].rpartition("@")[2]
-    with pytest.raises(couch.module.Unauthorized):
-        await couch.server(f"http://someone:{SECRET}@{host}").info()
+    if not couch.is_store:  # the embedded store has no users
+        host = couch.url.split("://", 1)[1].rpartition("@")[2]
+        with pytest.raises(couch.module.Unauthorized):
+            await couch.server(f"http://someone:{SECRET}@{host}").info()
     requests = [line for name, line in records.lines if name == "wallaby.backends.couchdb.http"]
     sent = [line for line in requests if re.fullmatch(r"#\d+ PUT \S+/logged", line)]
     assert len(sent) == 1
     request_id = sent[0].split()[0]
-    assert any(line.startswith(f"{request_id} PUT ") and "-> 201 (CouchDB request" in line for line in requests)
-    assert any("-> 401" in line for line in requests)
+    answered = "-> 201" if couch.is_store else "-> 201 (CouchDB request"  # the store sends no request id
+    assert any(line.startswith(f"{request_id} PUT ") and answered in line for line in requests)
+    assert couch.is_store or any("-> 401" in line for line in requests)
     assert all(SECRET not in line and "someone:" not in line for _, line in records.lines)
 
 

@@ -10,7 +10,7 @@ DOCS = [{"_id": f"m{n:02}", "n": n, "type": "a" if n % 2 == 0 else "b", "nested"
 
 async def mango_db(couch, docs=DOCS):
     db = await couch.fresh_db()
-    await db.save({"docs": [dict(doc) for doc in docs]})
+    await db.save({"docs": [dict(doc) for doc in docs]}, **couch.all_copies)
     return db
 
 
@@ -35,14 +35,14 @@ async def test_find_returns_the_whole_answer_with_the_matching_docs(couch):
 
 async def test_find_with_fields_sort_limit_and_skip(couch):
     db = await mango_db(couch)
-    await db.create_index(["n"])
+    await db.create_index(["n"], **couch.all_copies)
     answer = await db.find({"n": {"$gt": 0}}, fields=["_id", "n"], sort=[{"n": "desc"}], limit=3, skip=2)
     assert answer["docs"] == [{"_id": "m28", "n": 28}, {"_id": "m27", "n": 27}, {"_id": "m26", "n": 26}]
 
 
 async def test_find_sorts_by_field_names_too(couch):
     db = await mango_db(couch)
-    await db.create_index(["type", "n"], name="type-n", ddoc="by-type")
+    await db.create_index(["type", "n"], name="type-n", ddoc="by-type", **couch.all_copies)
     answer = await db.find({"type": "b", "n": {"$gt": 20}}, fields=["n"], sort=["type", "n"])
     assert [doc["n"] for doc in answer["docs"]] == [21, 23, 25, 27, 29]
 
@@ -55,7 +55,7 @@ async def test_find_on_a_nested_field_and_with_operators(couch):
 
 async def test_find_with_use_index(couch):
     db = await mango_db(couch)
-    await db.create_index(["type", "n"], name="type-n", ddoc="by-type")
+    await db.create_index(["type", "n"], name="type-n", ddoc="by-type", **couch.all_copies)
     for use_index in (["by-type", "type-n"], "_design/by-type", ("_design/by-type", "type-n")):
         answer = await db.find({"type": "a", "n": {"$gt": 24}}, fields=["_id"], use_index=use_index)
         assert sorted(ids(answer["docs"])) == ["m26", "m28", "m30"]
@@ -142,7 +142,7 @@ async def test_stream_find_errors_are_typed_and_arguments_checked_at_once(couch)
 
 async def test_find_all_yields_every_match_once_in_order(couch):
     db = await mango_db(couch)
-    await db.create_index(["n"], name="n", ddoc="by-n")
+    await db.create_index(["n"], name="n", ddoc="by-n", **couch.all_copies)
     stream = db.find_all({"n": {"$gt": 3}}, fields=["_id", "n"], sort=["n"], page_size=5)
     docs = await stream.to_list()
     assert [doc["n"] for doc in docs] == list(range(4, 31))
@@ -193,7 +193,7 @@ async def test_find_all_follows_bookmarks_past_the_last_full_page(couch):
 
 async def test_explain_names_the_index_a_query_uses(couch):
     db = await mango_db(couch)
-    await db.create_index(["type", "n"], name="type-n", ddoc="by-type")
+    await db.create_index(["type", "n"], name="type-n", ddoc="by-type", **couch.all_copies)
     plan = await db.explain({"type": "a", "n": {"$gt": 2}}, fields=["_id"], sort=["type", "n"])
     assert plan["index"]["ddoc"] == "_design/by-type"
     assert plan["index"]["name"] == "type-n"
@@ -205,9 +205,11 @@ async def test_explain_names_the_index_a_query_uses(couch):
 
 async def test_create_index_then_it_exists_and_is_listed(couch):
     db = await mango_db(couch)
-    created = await db.create_index(["type", {"n": "asc"}], name="type-n", ddoc="_design/by-type")
+    created = await db.create_index(["type", {"n": "asc"}], name="type-n", ddoc="_design/by-type", **couch.all_copies)
     assert created == {"result": "created", "id": "_design/by-type", "name": "type-n"}
-    again = await db.create_index(["type", "n"], name="type-n", ddoc="by-type")
+    # the same definition, spelled the same (CouchDB compares the definition as given: with
+    # ["type", "n"] it would answer "created" and write the design document again)
+    again = await db.create_index(["type", {"n": "asc"}], name="type-n", ddoc="by-type", **couch.all_copies)
     assert again["result"] == "exists"
     listed = await db.indexes()
     assert listed[0]["name"] == "_all_docs" and listed[0]["type"] == "special"
@@ -218,7 +220,7 @@ async def test_create_index_then_it_exists_and_is_listed(couch):
 
 async def test_create_index_names_itself_when_not_told(couch):
     db = await mango_db(couch)
-    created = await db.create_index(["n"])
+    created = await db.create_index(["n"], **couch.all_copies)
     assert created["result"] == "created"
     assert created["id"].startswith("_design/") and created["name"]
     assert created["name"] in [i["name"] for i in await db.indexes()]
@@ -226,7 +228,9 @@ async def test_create_index_names_itself_when_not_told(couch):
 
 async def test_a_partial_index_serves_only_its_docs(couch):
     db = await mango_db(couch)
-    await db.create_index(["n"], name="a-only", ddoc="partial", partial_filter_selector={"type": "a"})
+    await db.create_index(
+        ["n"], name="a-only", ddoc="partial", partial_filter_selector={"type": "a"}, **couch.all_copies
+    )
     [index] = [i for i in await db.indexes() if i["name"] == "a-only"]
     assert "partial_filter_selector" in index["def"]
     answer = await db.find({"type": "a", "n": {"$gt": 25}}, fields=["_id"], use_index=["partial", "a-only"])
@@ -236,7 +240,7 @@ async def test_a_partial_index_serves_only_its_docs(couch):
 async def three_indexes(couch):
     db = await mango_db(couch)
     for field in ("n", "type", "nested.x"):
-        await db.create_index([field], name=f"by-{field}", ddoc=f"ddoc-{field}")
+        await db.create_index([field], name=f"by-{field}", ddoc=f"ddoc-{field}", **couch.all_copies)
     return db
 
 
@@ -257,8 +261,8 @@ async def test_indexes_limit_and_skip(couch):
 
 async def test_delete_index_by_ddoc_with_or_without_prefix(couch):
     db = await mango_db(couch)
-    await db.create_index(["n"], name="one", ddoc="first")
-    await db.create_index(["type"], name="two", ddoc="second")
+    await db.create_index(["n"], name="one", ddoc="first", **couch.all_copies)
+    await db.create_index(["type"], name="two", ddoc="second", **couch.all_copies)
     assert await db.delete_index("first", "one") == {"ok": True}
     assert await db.delete_index("_design/second", "two", type="json") == {"ok": True}
     assert [i["name"] for i in await db.indexes()] == ["_all_docs"]

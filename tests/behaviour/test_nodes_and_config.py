@@ -5,6 +5,13 @@ such paths as database names and answers 404), so those tests run only
 against an Apache CouchDB (``COUCHDB_URL``); tests/unit/test_server_requests.py
 checks their requests against the recorded CouchDB exchanges. No
 configuration write is ever sent to PouchDB Server.
+
+Configuration is per node. Behind a load balancer ``_local`` is whichever
+node answers, so a test that writes config and reads it back names its node
+(``/_node/{name}/...`` is forwarded to that node by any node). Test keys go
+into the ``[couchdb]`` section, which every CouchDB's ini files already
+have: CouchDB removes a deleted key's line from its ini file but never an
+empty section, and the suite leaves the server as it found it.
 """
 
 import uuid
@@ -82,7 +89,11 @@ async def test_all_dbs_descending_pages_backwards(couch):
     for name in names:
         await server.create(name)
     try:
-        page = await server.all_dbs(descending=True, startkey=names[2], endkey=prefix, limit=2)
+        # on a cluster, the node that answers lists a new database a moment after another node made it
+        page = await couch.eventually(
+            lambda: server.all_dbs(descending=True, startkey=names[2], endkey=prefix, limit=2),
+            until=lambda page: page == [names[2], names[1]],
+        )
         assert page == [names[2], names[1]]
         rest = await server.all_dbs(descending=True, startkey=names[2], endkey=prefix, skip=2)
         assert rest == [names[0]]
@@ -101,13 +112,19 @@ async def test_up_says_ok(couch):
     assert (await couch.server().up())["status"] == "ok"
 
 
+async def a_node(server) -> str:
+    """The name of the node that answers (``_local``); name it to reach that node again."""
+    return (await server.node_info())["name"]
+
+
 @pytest.mark.couchdb_only
-async def test_node_info_names_the_node_and_takes_that_name(couch):
+async def test_node_info_names_the_node_and_a_named_node_answers_its_welcome(couch):
     server = couch.server()
-    name = (await server.node_info())["name"]
+    name = await a_node(server)
     assert "@" in name
-    assert (await server.node_info(name))["name"] == name
     assert name in (await server.membership())["cluster_nodes"]
+    welcome = await server.node_info(name)  # CouchDB answers GET / of that node here, not {"name"}
+    assert welcome["couchdb"] == "Welcome" and "version" in welcome
 
 
 @pytest.mark.couchdb_only
@@ -145,14 +162,17 @@ async def test_versions_names_erlang(couch):
 @pytest.mark.couchdb_only
 async def test_config_reads_all_a_section_and_a_key(couch):
     server = couch.server()
-    everything = await server.config()
+    name = await a_node(server)
+    everything = await server.config(name)
     assert isinstance(everything["couchdb"], dict)
-    section = await server.config(section="couchdb")
+    section = await server.config(name, section="couchdb")
     assert section == everything["couchdb"]
     key, value = next(iter(section.items()))
-    assert await server.config("_local", "couchdb", key) == value
-    name = (await server.node_info())["name"]
     assert await server.config(name, "couchdb", key) == value
+    # _local: the answering node's own value, whichever node of the cluster that is
+    nodes = (await server.membership())["cluster_nodes"]
+    values = {await server.config(node, "couchdb", key) for node in nodes}
+    assert await server.config("_local", "couchdb", key) in values
 
 
 @pytest.mark.couchdb_only
@@ -164,20 +184,21 @@ async def test_an_unset_config_key_is_not_found(couch):
 @pytest.mark.couchdb_only
 async def test_set_config_returns_the_old_value_and_delete_removes_it(couch):
     server = couch.server()
-    section, key = "wallaby_tests", f"k_{uuid.uuid4().hex[:8]}/slash"
+    node = await a_node(server)
+    section, key = "couchdb", f"wallaby_test_{uuid.uuid4().hex[:8]}/slash"
     try:
-        assert await server.set_config(section, key, "one") == ""
-        assert await server.config(section=section, key=key) == "one"
-        assert await server.set_config(section, key, 2) == "one"
-        assert await server.config(section=section, key=key) == "2"
-        assert await server.set_config(section, key, True) == "2"
-        assert (await server.config(section=section))[key] == "true"
-        assert await server.delete_config(section, key) == "true"
+        assert await server.set_config(section, key, "one", node) == ""
+        assert await server.config(node, section, key) == "one"
+        assert await server.set_config(section, key, 2, node) == "one"
+        assert await server.config(node, section, key) == "2"
+        assert await server.set_config(section, key, True, node) == "2"
+        assert (await server.config(node, section))[key] == "true"
+        assert await server.delete_config(section, key, node) == "true"
         with pytest.raises(couch.module.NotFound):
-            await server.config(section=section, key=key)
+            await server.config(node, section, key)
     finally:
         try:
-            await server.delete_config(section, key)
+            await server.delete_config(section, key, node)
         except couch.module.NotFound:
             pass
 
@@ -185,18 +206,19 @@ async def test_set_config_returns_the_old_value_and_delete_removes_it(couch):
 @pytest.mark.couchdb_only
 async def test_a_config_value_that_is_not_persisted_is_still_set(couch):
     server = couch.server()
-    section, key = "wallaby_tests", f"volatile_{uuid.uuid4().hex[:8]}"
+    node = await a_node(server)
+    section, key = "couchdb", f"wallaby_test_volatile_{uuid.uuid4().hex[:8]}"
     try:
-        assert await server.set_config(section, key, "  padded  ", persist=False) == ""
-        assert await server.config(section=section, key=key) == "padded"  # CouchDB trims it
+        assert await server.set_config(section, key, "  padded  ", node, persist=False) == ""
+        assert await server.config(node, section, key) == "padded"  # CouchDB trims it
     finally:
-        assert await server.delete_config(section, key, persist=False) == "padded"
+        assert await server.delete_config(section, key, node, persist=False) == "padded"
 
 
 @pytest.mark.couchdb_only
 async def test_deleting_an_unset_config_key_is_not_found(couch):
     with pytest.raises(couch.module.NotFound):
-        await couch.server().delete_config("wallaby_tests", f"unset_{uuid.uuid4().hex}")
+        await couch.server().delete_config("couchdb", f"wallaby_test_unset_{uuid.uuid4().hex}")
 
 
 @pytest.mark.couchdb_only

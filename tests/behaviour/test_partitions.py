@@ -20,10 +20,8 @@ READINGS = [
 
 
 async def partitioned_db(couch):
-    db = await couch.fresh_db("part")  # deleted after the test; made again partitioned
-    await db.destroy()
-    assert await db.create(partitioned=True) == {"ok": True}
-    await db.save({"docs": [dict(doc) for doc in READINGS]})
+    db = await couch.fresh_db("part", partitioned=True)
+    await db.save({"docs": [dict(doc) for doc in READINGS]}, **couch.all_copies)
     await db.put_design(
         "p",
         views={"by_v": {"map": "function(doc){ emit(doc.v, null); }", "reduce": "_count"}},
@@ -85,6 +83,14 @@ async def test_a_partitioned_view_in_one_partition(couch):
 
 
 @pytest.mark.couchdb_only
+async def test_a_partitioned_view_counts_total_rows_and_offset_in_its_partition(couch):
+    db = await partitioned_db(couch)
+    rows, total_rows = await db.view("p/by_v", partition="sensor1", reduce=False, skip=1, include_count=True)
+    assert total_rows == 3
+    assert [row["key"] for row in rows] == [2, 3]
+
+
+@pytest.mark.couchdb_only
 async def test_a_partitioned_view_without_a_partition_is_a_bad_request(couch):
     db = await partitioned_db(couch)
     with pytest.raises(couch.module.BadRequest):
@@ -103,7 +109,7 @@ async def test_a_global_view_of_a_partitioned_database(couch):
 @pytest.mark.couchdb_only
 async def test_find_and_explain_in_one_partition(couch):
     db = await partitioned_db(couch)
-    created = await db.create_index(["v"], name="v-idx", ddoc="pidx", partitioned=True)
+    created = await db.create_index(["v"], name="v-idx", ddoc="pidx", partitioned=True, **couch.all_copies)
     assert created["result"] == "created"
     answer = await db.find({"v": {"$gt": 1}}, fields=["_id", "v"], partition="sensor1")
     assert answer["docs"] == [{"_id": "sensor1:r2", "v": 2}, {"_id": "sensor1:r3", "v": 3}]
@@ -112,6 +118,8 @@ async def test_find_and_explain_in_one_partition(couch):
     assert [doc["_id"] for doc in streamed] == ["sensor2:r1", "sensor2:r2"]
     every = await db.find_all({"v": {"$gte": 0}}, fields=["v"], partition="sensor1", page_size=2).to_list()
     assert sorted(doc["v"] for doc in every) == [1, 2, 3]
+    global_plan = await db.explain({"v": {"$gt": 1}})
+    assert global_plan["index"]["name"] == "_all_docs"  # a partitioned index serves one partition only
     plan = await db.explain({"v": {"$gt": 1}}, partition="sensor1")
     assert plan["partitioned"] is True
     assert plan["opts"]["partition"] == "sensor1"

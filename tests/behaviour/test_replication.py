@@ -29,7 +29,7 @@ def db_url(couch, db):
 
 async def filled(couch, count=3):
     db = await couch.fresh_db("rep-src")
-    await db.save({"docs": [{"_id": f"d{i}", "n": i} for i in range(count)]})
+    await db.save({"docs": [{"_id": f"d{i}", "n": i} for i in range(count)]}, **couch.all_copies)
     return db
 
 
@@ -37,17 +37,10 @@ async def ids(db):
     return sorted(row["id"] for row in await db.view("_all_docs"))
 
 
-async def eventually(couch, check, timeout=20.0):
-    """Poll ``await check()`` until it gives a true value; return that value."""
-    waited = 0.0
-    while True:
-        value = await check()
-        if value:
-            return value
-        if waited >= timeout:
-            raise AssertionError(f"not done within {timeout}s")
-        await couch.sleep(0.2)
-        waited += 0.2
+async def holds(couch, db, wanted) -> bool:
+    """Does ``db`` hold exactly the documents ``wanted``? The replicator's writes reach a majority of
+    a cluster's copies, and _all_docs reads one copy of each shard: the last ones may show a moment later."""
+    return await couch.eventually(lambda: ids(db), until=lambda found: found == wanted) == wanted
 
 
 def dead(couch):
@@ -62,7 +55,7 @@ async def test_replicate_between_urls_copies_every_document(couch):
     target = await couch.fresh_db("rep-tgt")
     result = await couch.server().replicate(db_url(couch, source), db_url(couch, target))
     assert result["ok"] is True
-    assert await ids(target) == ["d0", "d1", "d2"]
+    assert await holds(couch, target, ["d0", "d1", "d2"])
     assert (await target.get("d1"))["n"] == 1
 
 
@@ -72,7 +65,7 @@ async def test_replicate_between_database_objects(couch):
     target = await couch.fresh_db("rep-tgt")
     result = await couch.server().replicate(source, target)
     assert result["ok"] is True
-    assert await ids(target) == ["d0", "d1"]
+    assert await holds(couch, target, ["d0", "d1"])
 
 
 async def test_replicate_between_database_names(couch):
@@ -80,7 +73,7 @@ async def test_replicate_between_database_names(couch):
     source = await filled(couch, 2)
     target = await couch.fresh_db("rep-tgt")
     assert (await couch.server().replicate(source.name, target.name))["ok"] is True
-    assert await ids(target) == ["d0", "d1"]
+    assert await holds(couch, target, ["d0", "d1"])
 
 
 async def test_replicate_again_copies_only_what_changed(couch):
@@ -93,7 +86,7 @@ async def test_replicate_again_copies_only_what_changed(couch):
     await source.save(doc)
     await source.save({"_id": "late"})
     await server.replicate(source, target)
-    assert await ids(target) == ["d0", "d1", "late"]
+    assert await holds(couch, target, ["d0", "d1", "late"])
     assert (await target.get("d0"))["_rev"] == doc["_rev"]
 
 
@@ -102,7 +95,7 @@ async def test_replicate_waits_without_a_read_timeout_when_asked(couch):
     target = await couch.fresh_db("rep-tgt")
     server = couch.server(read_timeout=30)
     assert (await server.replicate(source, target, read_timeout=None))["ok"] is True
-    assert await ids(target) == ["d0"]
+    assert await holds(couch, target, ["d0"])
 
 
 @pytest.mark.parametrize(
@@ -146,14 +139,13 @@ async def test_a_replicator_document_runs_the_replication_and_stop_deletes_it(co
     assert saved["ok"] is True and saved["id"] == docid
     replicator = server.database("_replicator")
     try:
-        assert await eventually(couch, lambda: _has_all(target, ["d0", "d1"]))
-        doc = await eventually(couch, lambda: _completed(replicator, docid))
+        assert await couch.eventually(lambda: _has_all(target, ["d0", "d1"]), timeout=30)
+        doc = await couch.eventually(lambda: _completed(replicator, docid), timeout=30)
         assert doc["_replication_state"] == "completed"
     finally:
         stopped = await server.stop_replication(docid)
     assert stopped["ok"] is True
-    with pytest.raises(couch.module.NotFound):
-        await replicator.get(docid)
+    assert await couch.eventually(lambda: couch.missing(replicator, docid))
 
 
 async def _has_all(db, wanted):
@@ -186,7 +178,7 @@ async def test_replicate_with_endpoint_dicts(couch):
         return {"url": f"{base}/{db.name}", **({"auth": auth} if auth else {})}
 
     assert (await couch.server().replicate(endpoint(source), endpoint(target)))["ok"] is True
-    assert await ids(target) == ["d0", "d1"]
+    assert await holds(couch, target, ["d0", "d1"])
 
 
 @pytest.mark.couchdb_only  # PouchDB Server ignores doc_ids
@@ -194,7 +186,7 @@ async def test_replicate_only_the_doc_ids_asked(couch):
     source = await filled(couch)
     target = await couch.fresh_db("rep-tgt")
     await couch.server().replicate(source, target, doc_ids=["d0", "d2"])
-    assert await ids(target) == ["d0", "d2"]
+    assert await holds(couch, target, ["d0", "d2"])
 
 
 @pytest.mark.couchdb_only
@@ -202,7 +194,7 @@ async def test_replicate_only_what_the_selector_picks(couch):
     source = await filled(couch, 4)
     target = await couch.fresh_db("rep-tgt")
     await couch.server().replicate(source, target, selector={"n": {"$gte": 2}})
-    assert await ids(target) == ["d2", "d3"]
+    assert await holds(couch, target, ["d2", "d3"])
 
 
 @pytest.mark.couchdb_only  # PouchDB Server creates a missing target without being asked
@@ -215,7 +207,7 @@ async def test_replicate_to_a_missing_target_fails_unless_create_target(couch):
     assert caught.value.error == "db_not_found"
     try:
         await server.replicate(source, server.database(name), create_target=True)
-        assert await ids(server.database(name)) == ["d0"]
+        assert await holds(couch, server.database(name), ["d0"])
     finally:
         await server.delete(name)
 
@@ -241,10 +233,10 @@ async def test_continuous_replication_runs_until_cancelled(couch):
     assert started["ok"] is True
     try:
         await source.save({"_id": "live"})
-        await eventually(couch, lambda: _has_all(target, ["d0", "live"]))
+        await couch.eventually(lambda: _has_all(target, ["d0", "live"]), timeout=30)
         jobs = (await server.scheduler_jobs())["jobs"]
         assert started["_local_id"] in [job["id"] for job in jobs]
-        assert await eventually(couch, lambda: _replicating(server))
+        assert await couch.eventually(lambda: _replicating(server), timeout=30)
     finally:
         cancelled = await server.replicate(source, target, continuous=True, cancel=True)
     assert cancelled["ok"] is True
@@ -259,7 +251,7 @@ async def test_cancel_replication_by_the_id_replicate_answered(couch):
     target = await couch.fresh_db("rep-tgt")
     started = await server.replicate(source, target, continuous=True)
     try:
-        job = await eventually(couch, lambda: _job(server, started["_local_id"]))
+        job = await couch.eventually(lambda: _job(server, started["_local_id"]), timeout=30)
         assert job["id"] == started["_local_id"]
     finally:
         assert (await server.cancel_replication(started))["ok"] is True
@@ -286,10 +278,13 @@ async def test_replication_state_follows_a_replicator_document(couch):
     docid = f"wallaby-{uuid.uuid4().hex[:12]}"
     await server.start_replication(docid, source, target)
     try:
-        assert await eventually(couch, lambda: _state_is(server, docid, "completed"))
+        assert await couch.eventually(lambda: _state_is(server, docid, "completed"), timeout=30)
         doc = await server.scheduler_doc(docid)
         assert doc["doc_id"] == docid and doc["database"] == "_replicator"
-        listed = await server.scheduler_docs("_replicator", states=["completed"])
+        listed = await couch.eventually(  # on a cluster, listed a moment later by the node that answers
+            lambda: server.scheduler_docs("_replicator", states=["completed"]),
+            until=lambda listed: docid in [entry["doc_id"] for entry in listed["docs"]],
+        )
         assert docid in [entry["doc_id"] for entry in listed["docs"]]
     finally:
         await server.stop_replication(docid)
@@ -310,9 +305,9 @@ async def test_stop_replication_stops_a_continuous_replicator_document(couch):
     docid = f"wallaby-{uuid.uuid4().hex[:12]}"
     await server.start_replication(docid, source, target, continuous=True)
     try:
-        assert await eventually(couch, lambda: _state_is(server, docid, "running"))
+        assert await couch.eventually(lambda: _state_is(server, docid, "running"), timeout=30)
         await source.save({"_id": "live"})
-        await eventually(couch, lambda: _has_all(target, ["d0", "live"]))
+        await couch.eventually(lambda: _has_all(target, ["d0", "live"]), timeout=30)
     finally:
         assert (await server.stop_replication(docid))["ok"] is True
     await couch.sleep(1)
@@ -328,7 +323,7 @@ async def test_a_replicator_document_with_a_missing_source_crashes(couch):
     docid = f"wallaby-{uuid.uuid4().hex[:12]}"
     await server.start_replication(docid, server.database(couch.db_name("missing")), target)
     try:
-        state = await eventually(couch, lambda: _state_in(server, docid, ("crashing", "error", "failed")))
+        state = await couch.eventually(lambda: _state_in(server, docid, ("crashing", "error", "failed")), timeout=30)
         assert state in ("crashing", "error", "failed")
     finally:
         await server.stop_replication(docid)

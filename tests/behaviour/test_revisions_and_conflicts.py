@@ -24,7 +24,10 @@ async def test_get_with_open_revs_all_includes_a_deleted_leaf(couch):
     db = await couch.fresh_db()
     await couch.conflicted(db, "c")
     await db.delete({"_id": "c", "_rev": REV_B})
-    leaves = [leaf["ok"] for leaf in await db.get("c", open_revs="all")]
+    answer = await couch.eventually(  # on a cluster, a copy read may learn of the delete a moment later
+        lambda: db.get("c", open_revs="all"), until=lambda leaves: any(leaf["ok"].get("_deleted") for leaf in leaves)
+    )
+    leaves = [leaf["ok"] for leaf in answer]
     assert sorted(leaf.get("_deleted", False) for leaf in leaves) == [False, True]
 
 
@@ -65,7 +68,9 @@ async def test_get_with_deleted_conflicts_lists_the_deleted_leaves(couch):
     db = await couch.fresh_db()
     await couch.conflicted(db, "c")
     deleted = await db.delete({"_id": "c", "_rev": REV_B})
-    got = await db.get("c", deleted_conflicts=True)
+    got = await couch.eventually(
+        lambda: db.get("c", deleted_conflicts=True), until=lambda doc: "_deleted_conflicts" in doc
+    )
     assert got["_deleted_conflicts"] == [deleted["rev"]]
 
 
@@ -73,11 +78,18 @@ async def test_get_with_conflicts_and_deleted_conflicts_leaves_out_a_deleted_lea
     db = await couch.fresh_db()
     await couch.conflicted(db, "c")
     await db.delete({"_id": "c", "_rev": REV_B})
-    got = await db.get("c", conflicts=True, deleted_conflicts=True)
+    got = await couch.eventually(
+        lambda: db.get("c", conflicts=True, deleted_conflicts=True), until=lambda doc: "_conflicts" not in doc
+    )
     assert "_conflicts" not in got
 
 
 # --- conflicts() and resolve_conflicts() ------------------------------------------------
+
+
+# resolve_conflicts() writes to a majority of a cluster's copies: a read right after it may meet
+# a copy with the old leaves, so the reads below wait (bounded) for the state they check, as the
+# reads after a delete above do.
 
 
 async def test_conflicts_lists_the_losing_revs(couch):
@@ -104,7 +116,7 @@ async def test_resolve_conflicts_keeps_the_winner_and_deletes_the_losers(couch):
     results = await db.resolve_conflicts("c")
     assert sorted(result["id"] for result in results) == ["c", "c"]
     assert all(result.get("ok") for result in results)
-    assert await db.conflicts("c") == []
+    assert await couch.eventually(lambda: db.conflicts("c"), until=lambda revs: revs == []) == []
     got = await db.get("c")
     assert got["_rev"] == REV_D and got["leaf"] == "d"
 
@@ -130,7 +142,7 @@ async def test_resolve_conflicts_with_a_chooser_keeps_the_chosen_leaf(couch):
     results = await db.resolve_conflicts("c", choose)
     assert seen == [REV_B, REV_C, REV_D]
     assert len(results) == 2 and all(result.get("ok") for result in results)
-    got = await db.get("c", conflicts=True)
+    got = await couch.eventually(lambda: db.get("c", conflicts=True), until=lambda doc: "_conflicts" not in doc)
     assert got["_rev"] == REV_B and "_conflicts" not in got
 
 
@@ -144,7 +156,7 @@ async def test_resolve_conflicts_saves_a_merged_leaf_in_the_same_request(couch):
 
     results = await db.resolve_conflicts("c", merge)
     assert len(results) == 2 and all(result.get("ok") for result in results)
-    got = await db.get("c", conflicts=True)
+    got = await couch.eventually(lambda: db.get("c", conflicts=True), until=lambda doc: "_conflicts" not in doc)
     assert got["leaf"] == "bc" and got["_rev"].startswith("2-")
     assert "_conflicts" not in got
 
@@ -158,7 +170,7 @@ async def test_resolve_conflicts_takes_a_chooser_that_returns_an_awaitable(couch
         return next(leaf for leaf in leaves if leaf["_rev"] == REV_B)
 
     await db.resolve_conflicts("c", choose)
-    assert await db.head("c") == REV_B
+    assert await couch.eventually(lambda: db.head("c"), until=lambda rev: rev == REV_B) == REV_B
 
 
 async def test_resolve_conflicts_leaves_deleted_leaves_alone(couch):
@@ -174,7 +186,8 @@ async def test_resolve_conflicts_reports_a_leaf_changed_meanwhile_in_its_result(
     await couch.conflicted(db, "c")
 
     async def choose(leaves):
-        await db.save({"docs": [{"_id": "c", "_rev": REV_B, "leaf": "b2"}]})  # REV_B is no longer a leaf
+        # REV_B is no longer a leaf, on every copy
+        await db.save({"docs": [{"_id": "c", "_rev": REV_B, "leaf": "b2"}]}, **couch.all_copies)
         return next(leaf for leaf in leaves if leaf["_rev"] == REV_C)
 
     results = await db.resolve_conflicts("c", choose)

@@ -6,20 +6,21 @@ import os
 import pytest
 
 
-async def fill(db, count):
+async def fill(couch, db, count):
     docs = [{"_id": f"doc{n:05}", "n": n} for n in range(count)]
-    await db.save({"docs": docs})
+    await db.save({"docs": docs}, **couch.all_copies)
     await db.save(
         {
             "_id": "_design/d",
             "views": {"by_n": {"map": "function(doc) { if (doc.n !== undefined) emit(doc.n, doc.n * 2); }"}},
-        }
+        },
+        **couch.all_copies,
     )
 
 
 async def test_stream_view_yields_the_same_rows_as_view(couch):
     db = await couch.fresh_db()
-    await fill(db, 300)
+    await fill(couch, db, 300)
     rows = []
     async with db.stream_view("d/by_n", startkey=10, endkey=250, include_docs=True) as stream:
         async for row in stream:
@@ -31,14 +32,14 @@ async def test_stream_view_yields_the_same_rows_as_view(couch):
 
 async def test_stream_view_with_keys_is_posted(couch):
     db = await couch.fresh_db()
-    await fill(db, 20)
+    await fill(couch, db, 20)
     rows = await db.stream_view("_design/d/_view/by_n", keys=[3, 1, 7]).to_list()
     assert [row["value"] for row in rows] == [6, 2, 14]
 
 
 async def test_stream_all_docs_and_run_with_back_pressure(couch):
     db = await couch.fresh_db()
-    await fill(db, 50)
+    await fill(couch, db, 50)
     seen = []
 
     async def slow(row):
@@ -51,7 +52,7 @@ async def test_stream_all_docs_and_run_with_back_pressure(couch):
 
 async def test_a_stream_sends_nothing_until_iterated_and_closes_early(couch):
     db = await couch.fresh_db()
-    await fill(db, 500)
+    await fill(couch, db, 500)
     stream = db.stream_all_docs(include_docs=True)
     first = await stream.__anext__()
     assert first["id"] == "_design/d" or first["id"].startswith("doc")
@@ -62,7 +63,7 @@ async def test_a_stream_sends_nothing_until_iterated_and_closes_early(couch):
 
 async def test_stream_view_errors_are_typed(couch):
     db = await couch.fresh_db()
-    await fill(db, 1)
+    await fill(couch, db, 1)
     stream = db.stream_view("d/missing")
     with pytest.raises(couch.module.NotFound) as raised:
         await stream.to_list()
@@ -153,7 +154,7 @@ async def test_bad_ranges_and_data_are_refused_before_sending(couch):
 
 async def test_stream_bulk_get_yields_the_results_of_bulk_get(couch):
     db = await couch.fresh_db()
-    await fill(db, 30)
+    await fill(couch, db, 30)
     ids = [f"doc{n:05}" for n in range(0, 30, 3)]
     streamed = await db.stream_bulk_get(ids).to_list()
     assert streamed == await db.bulk_get(ids)

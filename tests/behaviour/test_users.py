@@ -161,8 +161,13 @@ async def test_deleting_with_an_old_rev_is_a_conflict(couch):
         name = await users.new()
         old = (await users.admin.get_user(name))["_rev"]
         await users.admin.change_password(name, "newer")
-        with pytest.raises(couch.module.Conflict):
-            await users.admin.delete_user(name, old)
+        try:
+            result = await users.admin.delete_user(name, old)
+        except couch.module.Conflict:
+            return
+        # On a cluster, a copy that has not yet seen the new password takes the stale delete (the
+        # user document then has a conflict) and CouchDB answers 202: the result says so.
+        assert couch.on_a_cluster and result["accepted"] is True
 
     await with_users(couch, body)
 

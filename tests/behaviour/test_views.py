@@ -20,7 +20,7 @@ DOCS = [{"_id": f"v{n}", "n": n, "type": "a" if n % 2 else "b"} for n in range(1
 
 async def view_db(couch):
     db = await couch.fresh_db()
-    await db.save({"docs": [dict(DESIGN), *(dict(doc) for doc in DOCS)]})
+    await db.save({"docs": [dict(DESIGN), *(dict(doc) for doc in DOCS)]}, **couch.all_copies)
     return db
 
 
@@ -116,7 +116,8 @@ async def test_an_array_key(couch):
 
 async def test_a_string_key_that_looks_like_json_is_still_a_string(couch):
     db = await couch.fresh_db()
-    await db.save({"docs": [dict(DESIGN), {"_id": "s1", "type": "1", "n": 1}, {"_id": "s2", "type": '"a"', "n": 2}]})
+    docs = [dict(DESIGN), {"_id": "s1", "type": "1", "n": 1}, {"_id": "s2", "type": '"a"', "n": 2}]
+    await db.save({"docs": docs}, **couch.all_copies)
     assert ids(await db.view("d/by_type", key="1", reduce=False)) == ["s1"]
     assert ids(await db.view("d/by_type", key='"a"', reduce=False)) == ["s2"]
 

@@ -21,15 +21,17 @@ def test_a_normal_feed_prints_every_change_and_ends(couchdb_dbname: str, couchdb
     done = couchdb(couchdb_url, "follow", couchdb_dbname, "--feed", "normal", "--include-docs")
     assert done.returncode == 0, text(done.stderr)
     changes = [json.loads(line) for line in text(done.stdout).splitlines()]
-    assert [change["id"] for change in changes] == ["a1", "a2", "b1"]
-    assert changes[0]["doc"]["kind"] == "a"
+    # in the feed's order, which is not write order on a sharded database
+    assert {change["id"]: change["doc"]["kind"] for change in changes} == {"a1": "a", "a2": "a", "b1": "b"}
+    assert len(changes) == 3
 
 
 def test_the_feed_filters(couchdb_dbname: str, couchdb_url: str) -> None:
     url = couchdb_url
     _put(url, couchdb_dbname, "a1", "a2", "b1")
     by_id = couchdb(url, "follow", couchdb_dbname, "--feed", "normal", "--doc-id", "a2", "--doc-id", "b1")
-    assert [json.loads(line)["id"] for line in text(by_id.stdout).splitlines()] == ["a2", "b1"]
+    # in the order of the changes feed, which a sharded CouchDB database does not keep in write order
+    assert sorted(json.loads(line)["id"] for line in text(by_id.stdout).splitlines()) == ["a2", "b1"]
     design = {"_id": "_design/f", "filters": {"kind": "function (doc, req) { return doc.kind === req.query.kind; }"}}
     assert couchdb(url, "put", couchdb_dbname, "-d", json.dumps(design)).returncode == 0
     filtered = couchdb(url, "follow", couchdb_dbname, "--feed=normal", "--filter=f/kind", "--filter-param=kind=b")

@@ -10,8 +10,10 @@ import pexpect
 from .shell import COMMAND, couchdb, env_for, with_db
 
 
-def _spawn(url: str | None, *args: str) -> pexpect.spawn:
-    return pexpect.spawn(COMMAND, list(args), env=env_for(url, COLUMNS="120"), timeout=60, dimensions=(40, 120))
+def _spawn(url: str | None, *args: str, columns: int = 120) -> pexpect.spawn:
+    return pexpect.spawn(
+        COMMAND, list(args), env=env_for(url, COLUMNS=str(columns)), timeout=60, dimensions=(40, columns)
+    )
 
 
 async def _docs(server, name: str) -> None:
@@ -41,15 +43,26 @@ def test_dump_and_load_draw_a_progress_bar_on_a_terminal(couchdb_dbname: str, co
 
 def test_replicate_draws_a_progress_bar_on_a_terminal(couchdb_dbname: str, couchdb_url: str) -> None:
     url, copy = couchdb_url, f"{couchdb_dbname}-rep"
-    with_db(url, lambda server: _docs(server, couchdb_dbname))
+
+    async def refusing_target(server) -> None:
+        await _docs(server, couchdb_dbname)
+        await server.database(couchdb_dbname).save({"docs": [{"_id": f"bad-{n}", "reject": True} for n in range(3)]})
+        guard = "function(doc) { if (doc.reject) { throw({forbidden: 'no'}); } }"
+        await server.database(copy).create()
+        await server.database(copy).save({"_id": "_design/guard", "validate_doc_update": guard})
+
+    with_db(url, refusing_target)
     try:
-        child = _spawn(url, "replicate", couchdb_dbname, copy, "--create-target")
+        child = _spawn(url, "replicate", couchdb_dbname, copy, columns=200)
         child.expect(pexpect.EOF)
         child.close()
         screen = child.before.decode("utf-8", "replace")
         assert child.exitstatus == 0, screen
         assert f"replicate {couchdb_dbname} -> {copy}" in screen and "docs/s" in screen
-        assert re.search(r"2,?000/2,?000", screen), screen
+        assert "3 failed" in screen, screen
+        assert re.search(r"2,?003/2,?003", screen), screen
+        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+        assert '"doc_write_failures": 3' in plain and "pending" in plain
     finally:
         couchdb(url, "delete-db", copy, "--yes")
 

@@ -1,7 +1,8 @@
 """examples/pytest: a user's suite on the library's pytest plugin, run as the user runs it.
 
 With pytest-asyncio and pytest-twisted (default reactor, then the asyncio reactor), on the
-session's server through ``COUCHDB_URL``, and once on a throwaway PouchDB Server it starts itself.
+session's server through ``COUCHDB_URL``, once on a throwaway PouchDB Server it starts itself, and once
+on the embedded store (``--couchdb-url memory://...``), with no server at all.
 """
 
 from __future__ import annotations
@@ -46,3 +47,9 @@ def test_without_a_url_the_plugin_starts_a_throwaway_server() -> None:
     done = _pytest("test_orders_asyncio.py", "--setup-show", url=None)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "couchdb_service" in done.stdout and "3 passed" in done.stdout
+
+
+def test_the_example_suite_passes_on_the_embedded_store_with_no_server() -> None:
+    done = _pytest("--couchdb-url", "memory://example-tests", url=None)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 passed" in done.stdout

@@ -84,6 +84,7 @@ def assert_exactly_once_in_order(got: list, ids: list[str]) -> None:
     assert numbers == sorted(numbers), "changes came out of seq order"
 
 
+@pytest.mark.time_limit(300)  # a loaded machine writes and reads slowly through the cuts
 @pytest.mark.parametrize("fault", ["cut", "reset"])
 async def test_a_feed_cut_again_and_again_loses_and_repeats_nothing(couch, fault):
     db = await couch.fresh_db()
@@ -107,9 +108,9 @@ async def test_a_feed_cut_again_and_again_loses_and_repeats_nothing(couch, fault
         with Chaos(fault_after_progress, every=0.07) as chaos:
             ids = await write_many(couch, db, 3000, batch=50, pause=0.03)
             # keep cutting until a good part has come through the cuts...
-            await couch.wait_until(lambda: len(got) >= 1000, timeout=60)
+            await couch.wait_until(lambda: len(got) >= 1000, timeout=150)
         # ...then let the rest arrive however slow a loaded machine is
-        await couch.wait_until(lambda: len(got) >= 3000, timeout=60)
+        await couch.wait_until(lambda: len(got) >= 3000, timeout=120)
         await consumer
         await feed.close()
         await watched.close()

@@ -1,8 +1,8 @@
-"""multipart/related read as it arrives, cut anywhere."""
+"""multipart/related read as it arrives, cut anywhere (the core's reader, as the store reads a PUT)."""
 
 from hypothesis import given, strategies as st
 
-from wallaby.backends.couchdb._store.multipart import MultipartReader, boundary_of
+from wallaby.backends.couchdb._core.multipart import MultipartReader, boundary_of
 
 BODY = (
     b'preamble\r\n--xyz\r\nContent-Type: application/json\r\n\r\n{"a": 1}\r\n'

@@ -33,10 +33,12 @@ asyncio.run(main())
 
 TWISTED = """
 import sys
+loop = None
 if sys.argv[2] == "asyncio":
     import asyncio
     from twisted.internet import asyncioreactor
-    asyncioreactor.install(asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    asyncioreactor.install(loop)
 from twisted.internet import defer, reactor
 from wallaby.backends.couchdb import Database
 
@@ -52,6 +54,8 @@ def main():
 
 reactor.callWhenRunning(main)
 reactor.run()
+if loop is not None:  # the program's own loop, which the reactor does not close
+    loop.close()
 """
 
 

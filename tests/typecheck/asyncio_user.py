@@ -6,7 +6,17 @@ from typing import Any
 
 from typing_extensions import assert_type
 
-from wallaby.backends.couchdb.aio import Database, NotFound, Server
+from wallaby.backends.couchdb.aio import (
+    Database,
+    NotFound,
+    Replication,
+    ReplicationEvent,
+    ReplicationResult,
+    Server,
+    SyncResult,
+    replicate,
+    sync,
+)
 
 
 async def main(server: Server) -> None:
@@ -23,3 +33,12 @@ async def main(server: Server) -> None:
         await db.get("missing")
     except NotFound as exc:
         assert_type(exc.reason, str)
+
+
+async def replicating(source: Database, target: Database) -> None:
+    assert_type(await replicate(source, target, batch_size=100), ReplicationResult)
+    assert_type(await sync(source, target), SyncResult)
+    async with Replication(source, target, continuous=True) as live:
+        async for event in live.events():
+            assert_type(event, ReplicationEvent)
+        assert_type(await live.close(), ReplicationResult)

@@ -23,11 +23,21 @@ from typing import Any
 from wallaby.backends.couchdb._api.database import Database
 from wallaby.backends.couchdb._api.server import Server
 from wallaby.backends.couchdb._core.feeds import Follower
-from wallaby.backends.couchdb._core.public import FLAVOURED, SHARED
+from wallaby.backends.couchdb._core.public import FLAVOURED, RESULTS, SHARED
 from wallaby.backends.couchdb._core.streams import Stream
+from wallaby.backends.couchdb._replicator.replication import Replication, replicate
+from wallaby.backends.couchdb._replicator.sync import Sync, sync
 
 STUB = Path(__file__).resolve().parents[2] / "src" / "wallaby" / "backends" / "couchdb" / "tx" / "__init__.pyi"
-CORE = {"Server": Server, "Database": Database, "Follower": Follower, "Stream": Stream}
+CORE = {
+    "Server": Server,
+    "Database": Database,
+    "Follower": Follower,
+    "Stream": Stream,
+    "Replication": Replication,
+    "Sync": Sync,
+}
+FUNCTIONS = {"replicate": replicate, "sync": sync}
 WRAPPED_DUNDERS = ("__aenter__", "__aexit__")  # tx wraps these too; __anext__ stays a coroutine
 
 
@@ -42,7 +52,8 @@ class _Imports:
 
     def need(self, annotation: str, namespace: dict[str, Any]) -> None:
         for name in _names(annotation):
-            if name in CORE or name in SHARED or name in ("Self", "T", "_T", "ClassVar") or hasattr(builtins, name):
+            known = name in CORE or name in SHARED or name in RESULTS
+            if known or name in ("Self", "Unpack", "T", "_T", "ClassVar") or hasattr(builtins, name):
                 continue
             if name not in namespace:
                 raise LookupError(f"cannot tell where {name!r} comes from")
@@ -63,7 +74,7 @@ class _Imports:
     def lines(self) -> list[str]:
         """The imports in sections, as ruff's isort orders them."""
         self.by_module.setdefault("twisted.internet.defer", set()).add("Deferred")
-        self.by_module.setdefault("typing_extensions", set()).add("Self")
+        self.by_module.setdefault("typing_extensions", set()).update({"Self", "Unpack"})
         self.by_module.setdefault("typing", set()).update({"Generic", "TypeVar"})
         sections: list[list[str]] = [[], [], []]
         for module in sorted(self.modules):
@@ -150,13 +161,20 @@ def _members(name: str, cls: type, imports: _Imports) -> list[str]:
     return lines
 
 
+def _function(name: str, fn: Any, imports: _Imports) -> str:
+    returns = fn.__annotations__.get("return", "None")
+    imports.need(returns, fn.__globals__)
+    return f"def {name}({_parameters(fn, imports)}) -> Deferred[{returns}]: ..."
+
+
 def stub() -> str:
     imports = _Imports()
     bodies = []
     for name, cls in CORE.items():
         header = "class Stream(Generic[_T]):" if name == "Stream" else f"class {name}:"
         bodies.append("\n".join([header, *_members(name, cls, imports)]))
-    shared = [*FLAVOURED, *SHARED]
+    bodies.extend(_function(name, fn, imports) for name, fn in FUNCTIONS.items())
+    shared = [*FLAVOURED, *SHARED, *RESULTS]
     head = [
         "# Written by tests/typecheck/stubgen.py (./dev stubs): do not edit by hand.",
         "# The Twisted flavour as type checkers see it: the core's classes, each coroutine returning a Deferred.",
@@ -164,6 +182,9 @@ def stub() -> str:
         *imports.lines(),
         "from .._core.public import (",
         *(f"    {name} as {name}," for name in SHARED),
+        ")",
+        "from .._replicator.progress import (",
+        *(f"    {name} as {name}," for name in RESULTS),
         ")",
         "",
         "__all__ = [",

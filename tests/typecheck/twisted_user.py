@@ -7,7 +7,19 @@ from typing import Any
 from twisted.internet import defer
 from typing_extensions import assert_type
 
-from wallaby.backends.couchdb import Database, Follower, NotFound, Server, Stream
+from wallaby.backends.couchdb import (
+    Database,
+    Follower,
+    NotFound,
+    Replication,
+    ReplicationEvent,
+    ReplicationResult,
+    Server,
+    Stream,
+    SyncResult,
+    replicate,
+    sync,
+)
 
 
 @defer.inlineCallbacks
@@ -39,3 +51,14 @@ async def coroutine_style(server: Server) -> None:
         await db.get("missing")
     except NotFound as exc:
         assert_type(exc.status, int)
+
+
+async def replicating(source: Database, target: Database) -> None:
+    assert_type(replicate(source, target, batch_size=100), defer.Deferred[ReplicationResult])
+    assert_type(sync(source, target), defer.Deferred[SyncResult])
+    live = Replication(source, target, continuous=True)
+    live.start()
+    assert_type(live.state, str)
+    assert_type(live.close(), defer.Deferred[ReplicationResult])
+    async for event in live.events():
+        assert_type(event, ReplicationEvent)

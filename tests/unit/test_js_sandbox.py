@@ -66,7 +66,7 @@ def test_require_loads_commonjs_modules_from_views_lib() -> None:
 def test_a_map_that_throws_for_one_document_skips_it_and_logs(caplog: pytest.LogCaptureFixture) -> None:
     box = Sandbox()
     box.compile("m", "function(doc) { if (doc.bad) throw new Error('nope'); emit(doc._id, null) }")
-    with caplog.at_level("INFO", logger="wallaby.backends.couchdb.store.js"):
+    with caplog.at_level("INFO", logger="wallaby.backends.couchdb.js"):
         result = box.map(["m"], docs({"_id": "a"}, {"_id": "b", "bad": True}, {"_id": "c"}))
     assert result == [[[["a", None]]], [[]], [[["c", None]]]]
     assert "function raised exception Error: nope with doc._id b" in caplog.text

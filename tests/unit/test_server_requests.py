@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import wire
-from hosts import classes
+from hosts import Canned, classes
 from wallaby.backends.couchdb._core.errors import InvalidArgument, InvalidType, ResponseError
 from wallaby.backends.couchdb._core.json import loads
 
@@ -29,26 +29,6 @@ SOURCE = "http://admin:<redacted>@127.0.0.1:5985/wire_rep_src"  # the corpus' UR
 
 
 # --- a recording Runtime -----------------------------------------------------------
-
-
-class Canned:
-    """A Response whose status and body are known in advance."""
-
-    def __init__(self, status: int = 200, body: bytes = b"{}") -> None:
-        self.status = status
-        self._body = body
-
-    def header(self, name: str) -> str | None:
-        return "application/json" if name.lower() == "content-type" else None
-
-    async def read(self) -> bytes:
-        return self._body
-
-    async def chunks(self) -> Any:
-        yield self._body
-
-    def close(self) -> None:
-        pass
 
 
 class RecordingRuntime:
@@ -569,3 +549,52 @@ def test_no_credentials_in_a_servers_repr_or_its_replication_errors():
         run(server.replicate(server.database("a"), server.database("b")))
     for text in (str(caught.value), repr(caught.value), caught.value.url):
         assert "s3cret" not in text
+
+
+# --- stop_replication on a cluster: a delete taken as a branch (202) -------------------------
+
+
+def stopped(*answers: tuple[int, dict[str, Any]]) -> tuple[Any, list[tuple[str, str]]]:
+    """What ``stop_replication("r")`` returns when the server answers ``answers`` in turn, and what it sent."""
+    server = Server(BASE)
+    server._client.runtime.replies.extend(Canned(status, json.dumps(body).encode()) for status, body in answers)
+    result = run(server.stop_replication("r"))
+    return result, [(sent["method"], sent["url"].removeprefix(BASE)) for sent in server._client.runtime.sent]
+
+
+def test_a_delete_answered_202_while_the_document_lives_on_is_sent_again():
+    result, sent = stopped(
+        (200, {"_id": "r", "_rev": "1-a"}),
+        (202, {"ok": True, "id": "r", "rev": "2-x"}),  # one copy took it; the others had the replicator's 2-b
+        (200, {"_id": "r", "_rev": "2-b"}),
+        (200, {"ok": True, "id": "r", "rev": "3-c"}),
+    )
+    assert result == {"ok": True, "id": "r", "rev": "3-c"}
+    assert sent == [("GET", "/_replicator/r"), ("DELETE", "/_replicator/r?rev=1-a")] + [
+        ("GET", "/_replicator/r"),
+        ("DELETE", "/_replicator/r?rev=2-b"),
+    ]
+
+
+def test_a_delete_answered_202_that_took_is_the_result():
+    result, sent = stopped(
+        (200, {"_id": "r", "_rev": "1-a"}),
+        (202, {"ok": True, "id": "r", "rev": "2-x"}),
+        (404, {"error": "not_found", "reason": "deleted"}),
+    )
+    assert result == {"ok": True, "id": "r", "rev": "2-x", "accepted": True}
+    assert [method for method, _ in sent] == ["GET", "DELETE", "GET"]
+
+
+@pytest.mark.parametrize("status", [201, 202])
+def test_a_write_answered_202_says_accepted_and_one_answered_201_does_not(status):
+    db = Server(BASE).database("db")
+    db._client.runtime.replies.append(Canned(status, b'{"ok":true,"id":"a","rev":"1-x"}'))
+    doc = {"_id": "a"}
+    result = run(db.save(doc))
+    assert doc["_rev"] == "1-x"
+    assert result == (
+        {"ok": True, "id": "a", "rev": "1-x", "accepted": True}
+        if status == 202
+        else {"ok": True, "id": "a", "rev": "1-x"}
+    )

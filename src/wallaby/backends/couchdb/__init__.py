@@ -7,9 +7,10 @@ a Deferred, so ``doc = yield db.get("docid")`` works inside
 results, is ``wallaby.backends.couchdb.aio``; the Twisted one is also
 ``wallaby.backends.couchdb.tx``.
 
-Twisted is imported only when ``Server``, ``Database``, ``Follower`` or
-``Stream`` is first used from here, so importing the asyncio flavour never
-imports it.
+Twisted is imported only when one of the flavour's names (``Server``,
+``Database``, ``Follower``, ``Stream``, ``Replication``, ``Sync``,
+``replicate``, ``sync``) is first used from here, so importing the asyncio
+flavour never imports it.
 """
 
 from __future__ import annotations
@@ -17,12 +18,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._core.public import *  # noqa: F403
-from ._core.public import FLAVOURED, SHARED
+from ._core.public import FLAVOURED, RESULTS, SHARED
+from ._replicator.progress import (
+    ReplicationEvent as ReplicationEvent,
+    ReplicationResult as ReplicationResult,
+    SyncResult as SyncResult,
+)
 
 if TYPE_CHECKING:
-    from .tx import Database as Database, Follower as Follower, Server as Server, Stream as Stream
+    from .tx import (
+        Database as Database,
+        Follower as Follower,
+        Replication as Replication,
+        Server as Server,
+        Stream as Stream,
+        Sync as Sync,
+        replicate as replicate,
+        sync as sync,
+    )
 
-__all__ = [*FLAVOURED, *SHARED]
+__all__ = [*FLAVOURED, *SHARED, *RESULTS]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,10 @@ its fixtures are there in every test suite of a project that has the package:
 ``couchdb_url`` (session)
     The server the tests use: ``--couchdb-url``, else ``COUCHDB_URL``, else a
     PouchDB Server started for the session on a free loopback port (Node.js
-    and the npm package ``pouchdb-server``) and stopped at its end.
+    and the npm package ``pouchdb-server``) and stopped at its end. An
+    embedded store's URL works too, with nothing to install:
+    ``--couchdb-url memory://tests`` (in memory, gone at the end of the
+    session) or ``file:///tmp/dir``.
 ``couchdb_dbname``
     The name of a new empty database, created before the test and deleted
     after it, with plain blocking HTTP: for any framework, or none.

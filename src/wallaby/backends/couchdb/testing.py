@@ -47,7 +47,10 @@ def find_pouchdb_server() -> str:
     found = shutil.which("pouchdb-server")
     if found:
         return found
-    raise FileNotFoundError("pouchdb-server not found: run `npm install` in the project (or set POUCHDB_SERVER)")
+    raise FileNotFoundError(
+        "pouchdb-server not found: run `npm install pouchdb-server` in the project (or set POUCHDB_SERVER),"
+        " or test on the embedded store with `--couchdb-url memory://tests`"
+    )
 
 
 class PouchDBServer:

@@ -18,6 +18,8 @@ from .._core.params import WRITE, query_string
 from .._core.runtime import Runtime
 from .._core.streams import Stream
 from .._core.urls import attachment_segment, doc_segment
+from .documents import put_result
+from .open_revs import AttachmentBody
 
 __all__ = ["Attachments", "range_header", "upload_body"]
 
@@ -93,13 +95,26 @@ async def _path_chunks(path: str, runtime: Runtime) -> AsyncIterator[bytes]:
 
 
 class _Part:
-    """One attachment of a multipart/related request, hashed as it is sent."""
+    """One attachment of a multipart/related request, hashed as it is sent.
 
-    __slots__ = ("name", "body", "length", "content_type", "_md5")
+    ``stub`` is its entry in the document's ``_attachments`` (``follows: true``).
+    A body read from ``stream_open_revs`` keeps the entry it came with (revpos,
+    digest, encoding), so a replicated revision is stored as it was.
+    """
+
+    __slots__ = ("name", "body", "length", "content_type", "stub", "_md5")
 
     def __init__(self, name: object, spec: Any, runtime: Runtime) -> None:
         attachment_segment(name)  # checks the name
         self.name = non_empty(name, "attachment name")
+        self._md5 = hashlib.md5()
+        if isinstance(spec, AttachmentBody):
+            self.body: bytes | AsyncIterable[bytes] = spec
+            self.length = spec.length
+            self.content_type = spec.content_type
+            self.stub = {key: value for key, value in spec.stub.items() if key not in ("stub", "data")}
+            self.stub["follows"] = True
+            return
         content_type = length = None
         if isinstance(spec, tuple):
             if not 2 <= len(spec) <= 3:
@@ -121,15 +136,19 @@ class _Part:
             )
         self.length = size
         self.content_type = content_type or default_type
-        self._md5 = hashlib.md5()
+        self.stub = {"follows": True, "content_type": self.content_type, "length": self.length}
 
     def header(self, boundary: str) -> bytes:
         # CouchDB pairs parts with attachments by order; PouchDB Server by filename
         filename = self.name.replace("\\", "\\\\").replace('"', '\\"')
         return (
             f'--{boundary}\r\nContent-Disposition: attachment; filename="{filename}"\r\n'
-            f"Content-Type: {self.content_type}\r\nContent-Length: {self.length}\r\n\r\n"
+            f"Content-Type: {self.content_type}\r\nContent-Length: {self.length}\r\n{self._encoding()}\r\n"
         ).encode()
+
+    def _encoding(self) -> str:
+        encoding = self.stub.get("encoding")
+        return f"Content-Encoding: {encoding}\r\n" if isinstance(encoding, str) and encoding != "identity" else ""
 
     async def chunks(self) -> AsyncIterator[bytes]:
         if isinstance(self.body, bytes):
@@ -190,7 +209,7 @@ class Attachments(Resource):
             raise InvalidType(f"a document must be a dict, not {type(doc).__name__}")
         body, size, default_type = upload_body(data, length, self._client.runtime)
         headers = {"Content-Length": str(size)} if size is not None and not isinstance(body, bytes) else None
-        result = await self._client.json_dict(
+        result = await self._client.write(
             "PUT",
             self._attachment_path(doc_id(doc), name),
             query_string({"rev": doc.get("_rev")}),
@@ -211,19 +230,23 @@ class Attachments(Resource):
 
         ``attachments`` maps names to data (what ``put_attachment`` takes), to
         ``(data, content_type)`` or to ``(data, content_type, length)`` (an
-        async iterable needs its length). One request, one new revision; each
-        attachment is streamed, never held whole. The new ``_rev`` is written
-        into ``doc``, and so are stubs for the new attachments (with their
-        ``md5-`` digest), so that saving ``doc`` again keeps them.
+        async iterable needs its length), or to an ``AttachmentBody`` read from
+        ``stream_open_revs`` (sent as it came: revpos, digest and encoding kept).
+        One request, one new revision; each attachment is streamed, never held
+        whole. The new ``_rev`` is written into ``doc``, and so are stubs for
+        the new attachments (with their ``md5-`` digest), so that saving ``doc``
+        again keeps them. ``new_edits=False`` stores a replicated revision: the
+        ``_rev`` and ``_revisions`` of ``doc`` as they are.
         """
         docid = doc_id(check_doc(doc))
         if not isinstance(attachments, Mapping) or not attachments:
             raise InvalidType("attachments must be a non-empty dict of name -> data")
         WRITE.check(params)
-        parts = [_Part(name, spec, self._client.runtime) for name, spec in attachments.items()]
+        given = {name: _Part(name, spec, self._client.runtime) for name, spec in attachments.items()}
         stubs = dict(doc.get("_attachments") or {})
-        for part in parts:
-            stubs[part.name] = {"follows": True, "content_type": part.content_type, "length": part.length}
+        for name, part in given.items():
+            stubs[name] = part.stub
+        parts = [given[name] for name in stubs if name in given]  # CouchDB pairs parts and entries by order
         boundary = uuid.uuid4().hex
         head = (
             f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
@@ -232,24 +255,26 @@ class Attachments(Resource):
         )
         tail = f"--{boundary}--\r\n".encode()
         size = len(head) + len(tail) + sum(len(part.header(boundary)) + part.length + 2 for part in parts)
-        result = await self._client.json_dict(
+        path = f"{self._path}/{doc_segment(docid)}"
+        query = query_string(params)
+        url, rev = self._client.url(path, query), doc.get("_rev")
+        result = await self._client.write(
             "PUT",
-            f"{self._path}/{doc_segment(docid)}",
-            query_string(params),
+            path,
+            query,
             data=_multipart(head, parts, boundary, tail),
             content_type=f'multipart/related; boundary="{boundary}"',
             headers={"Content-Length": str(size)},
+            reshape=lambda answer: put_result(answer, docid, rev, url),
         )
         doc["_rev"] = result["rev"]
         revpos = int(result["rev"].split("-", 1)[0])
         for part in parts:
-            stubs[part.name] = {
-                "stub": True,
-                "content_type": part.content_type,
-                "length": part.length,
-                "digest": part.digest(),
-                "revpos": revpos,
-            }
+            stub = {key: value for key, value in part.stub.items() if key != "follows"}
+            stub["stub"] = True
+            stub.setdefault("digest", part.digest())
+            stub.setdefault("revpos", revpos)
+            stubs[part.name] = stub
         doc["_attachments"] = stubs
         return result
 
@@ -330,6 +355,6 @@ class Attachments(Resource):
     async def delete_attachment(self, doc: MutableMapping[str, Any], name: str) -> Any:
         """``DELETE /{db}/{docid}/{attname}?rev=``: remove an attachment; the new rev is written back."""
         docid, rev = doc_id_rev(doc)
-        result = await self._client.json_dict("DELETE", self._attachment_path(docid, name), query_string({"rev": rev}))
+        result = await self._client.write("DELETE", self._attachment_path(docid, name), query_string({"rev": rev}))
         doc["_rev"] = result["rev"]
         return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
-from .._core.checks import as_list, check_doc, doc_id, flag, refuse_unknown
+from .._core.checks import as_list, check_doc, doc_id, flag, refuse_unknown, whole_number
 from .._core.client import Client, Resource
 from .._core.errors import InvalidArgument, InvalidType
 from .._core.json import JSON_TYPE, dumps, loads
@@ -26,10 +26,13 @@ from .._core.streams import Stream
 __all__ = ["Bulk", "ServerBulk", "bulk_get_items", "save_docs", "write_back"]
 
 _BULK_GET_KEYS = frozenset({"id", "rev", "atts_since"})
-_BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing"})
+_BULK_DOCS_OPTIONS = frozenset({"new_edits", "all_or_nothing", "w"})
 
 
 def _bulk_get_item(item: object) -> dict[str, Any]:
+    if type(item) is dict and len(item) == 2 and type(item.get("id")) is str and type(item.get("rev")) is str:
+        if item["id"] and item["rev"]:  # {"id", "rev"}, as a replicator asks: nothing else to check
+            return dict(item)
     if isinstance(item, str):
         return {"id": doc_id(item)}
     if not isinstance(item, Mapping):
@@ -64,6 +67,8 @@ def _check_replicated(docs: list[Any]) -> None:
 
 def write_back(docs: list[Any], results: list[Any]) -> None:
     """Put each successful result's rev (and new id) into its document."""
+    if not results:  # new_edits=false: CouchDB answers only the failures
+        return
     positional = len(docs) == len(results) and all(
         "_id" not in doc or doc["_id"] == res.get("id") for doc, res in zip(docs, results, strict=False)
     )
@@ -105,6 +110,7 @@ class Bulk(Resource):
         docs: Sequence[MutableMapping[str, Any]],
         new_edits: bool = True,
         all_or_nothing: bool = False,
+        w: int | None = None,
     ) -> list[dict[str, Any]]:
         """``POST /{db}/_bulk_docs``: create, update and delete many documents in one request.
 
@@ -113,7 +119,9 @@ class Bulk(Resource):
         not raised. Each new rev is written into its document, as ``save()`` does.
         ``new_edits=False`` stores the given ``_rev``s as they are (replication;
         CouchDB then answers ``[]``). ``all_or_nothing`` is refused by CouchDB
-        2.0 and later (417, raised as ClientError).
+        2.0 and later (417, raised as ClientError). ``w``: on a cluster, how
+        many copies of each document must be written before CouchDB answers
+        (a majority unless told).
         """
         checked = as_list(docs, "docs")
         params: dict[str, Any] = {}
@@ -122,6 +130,8 @@ class Bulk(Resource):
             params["new_edits"] = False
         if flag(all_or_nothing, "all_or_nothing"):
             params["all_or_nothing"] = True
+        if w is not None:
+            params["w"] = whole_number(w, "w", 1)
         return await save_docs(self._client, self._path, {"docs": checked}, params)
 
     async def bulk_get(

@@ -15,6 +15,7 @@ from .design import Design
 from .documents import Documents
 from .maintenance import Maintenance
 from .mango import Mango
+from .open_revs import OpenRevs
 from .partitions import Partitions
 from .revisions import Revisions
 from .security import Security
@@ -32,6 +33,7 @@ class Database(
     Conflicts,
     Bulk,
     Revisions,
+    OpenRevs,
     Maintenance,
     Attachments,
     Views,

@@ -225,7 +225,7 @@ class Design(Resource):
             if "_attachments" in stored:
                 doc["_attachments"] = stored["_attachments"]
         doc.update(content)
-        return await self._client.json_dict("PUT", path, "", doc)
+        return await self._client.write("PUT", path, "", doc)
 
     async def view_info(self, ddoc: str) -> dict[str, Any]:
         """``GET /{db}/_design/{ddoc}/_info``: the state of a design document's view index.

@@ -10,6 +10,9 @@ Rules kept here:
   of CouchDB's) or none at all says nothing about the rev, so ``head()`` then
   reads ``_rev`` with a ``GET`` instead: its answer is a rev on every server.
 - A deleted document is a missing one: ``HEAD`` answers 404 for both.
+- A ``PUT`` with ``new_edits=false`` answers ``{"ok", "id", "rev"}`` on
+  CouchDB and a ``_bulk_docs``-like list on PouchDB Server: both are read
+  as the first (an error in the list is raised as its status).
 - ``COPY``'s ``Destination`` header holds the target id encoded as one path
   segment, then ``?rev=`` to overwrite an existing target; CouchDB decodes it.
 """
@@ -23,14 +26,15 @@ from urllib.parse import quote
 
 from .._core.checks import check_doc, doc_id, doc_id_rev, non_empty
 from .._core.client import Resource
-from .._core.errors import NotFound
+from .._core.errors import NotFound, ProtocolError, error_from_response
 from .._core.params import DOC, WRITE, query_string
 from .._core.urls import doc_segment
 from .bulk import save_docs
 
-__all__ = ["Documents", "rev_from_etag"]
+__all__ = ["Documents", "put_result", "rev_from_etag"]
 
 _REV_ETAG = re.compile(r'"(\d+-[^"\s]+)"')
+_STATUS_OF_ERROR = {"unauthorized": 401, "forbidden": 403, "conflict": 409, "missing_stub": 412}
 
 
 def rev_from_etag(etag: str | None) -> str | None:
@@ -41,12 +45,29 @@ def rev_from_etag(etag: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def put_result(answer: Any, docid: str, rev: Any, url: str) -> dict[str, Any]:
+    """CouchDB's ``{"ok", "id", "rev"}``; PouchDB Server answers ``new_edits=false`` as ``_bulk_docs`` does."""
+    if isinstance(answer, dict):
+        return answer
+    if isinstance(answer, list) and isinstance(rev, str):
+        for item in answer:
+            if isinstance(item, dict) and "error" in item:
+                status = _STATUS_OF_ERROR.get(item["error"], 400)
+                raise error_from_response(status, item, "PUT", url)
+        return {"ok": True, "id": docid, "rev": rev}
+    raise ProtocolError(f"a document PUT answered {answer!r:.200}", method="PUT", url=url)
+
+
 class Documents(Resource):
     def _doc_path(self, docid: object) -> str:
         return f"{self._path}/{doc_segment(docid)}"
 
     async def get(self, id: str, rev: str | None = None, **params: Any) -> Any:
-        """``GET /{db}/{docid}``: a document (``revs``, ``conflicts``, ``open_revs``...)."""
+        """``GET /{db}/{docid}``: a document (``revs``, ``conflicts``, ``open_revs``...).
+
+        On a cluster CouchDB reads ``r`` copies (a majority by default) and
+        answers with the newest, so a document read follows a completed write.
+        """
         path = self._doc_path(id)
         if rev is not None:
             params["rev"] = rev
@@ -60,7 +81,11 @@ class Documents(Resource):
         one without (CouchDB picks the id). A dict ``{"docs": [...]}`` goes to
         ``POST /{db}/_bulk_docs``: each document gets its rev, and the per-document
         results are returned (an ``error`` in one result is not raised). Options:
-        ``batch="ok"``, ``new_edits=False`` (and ``all_or_nothing`` for bulk).
+        ``batch="ok"``, ``new_edits=False``, ``w`` (on a cluster: how many copies
+        must have written it before CouchDB answers; a majority by default), and
+        ``all_or_nothing`` for bulk. A single document's result holds
+        ``"accepted": True`` when CouchDB answered 202 (fewer than ``w`` copies
+        took it, or ``batch="ok"``).
         """
         check_doc(doc)
         if "docs" in doc and "_id" not in doc:
@@ -69,9 +94,13 @@ class Documents(Resource):
         query = query_string(params)
         docid = doc.get("_id")
         if docid is None:
-            result = await self._client.json_dict("POST", self._path, query, doc)
+            result = await self._client.write("POST", self._path, query, doc)
         else:
-            result = await self._client.json_dict("PUT", self._doc_path(docid), query, doc)
+            path = self._doc_path(docid)
+            url, rev = self._client.url(path, query), doc.get("_rev")
+            result = await self._client.write(
+                "PUT", path, query, doc, reshape=lambda answer: put_result(answer, docid, rev, url)
+            )
         if "rev" in result:
             doc["_rev"] = result["rev"]
         if "id" in result:  # with batch=ok CouchDB answers 202 with the id and no rev
@@ -81,7 +110,7 @@ class Documents(Resource):
     async def delete(self, doc: MutableMapping[str, Any]) -> Any:
         """``DELETE /{db}/{docid}?rev=``: delete a document; its tombstone rev is written back."""
         docid, rev = doc_id_rev(doc)
-        result = await self._client.json_dict("DELETE", self._doc_path(docid), query_string({"rev": rev}))
+        result = await self._client.write("DELETE", self._doc_path(docid), query_string({"rev": rev}))
         doc["_rev"] = result["rev"]
         return result
 
@@ -138,5 +167,4 @@ class Documents(Resource):
         if dest_rev is not None:
             destination += "?rev=" + quote(non_empty(dest_rev, "dest_rev"), safe="")
         query = query_string({"rev": None if rev is None else non_empty(rev, "rev")})
-        answer = await self._client.json("COPY", source, query, headers={"Destination": destination})
-        return answer if isinstance(answer, dict) else {}
+        return await self._client.write("COPY", source, query, headers={"Destination": destination})

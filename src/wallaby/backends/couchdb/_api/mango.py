@@ -128,6 +128,7 @@ def index_body(
     type: object = None,
     partial_filter_selector: object = None,
     partitioned: object = None,
+    w: object = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /{db}/_index``, checked."""
     items = as_list(fields, "fields")
@@ -151,6 +152,8 @@ def index_body(
         body["type"] = type
     if partitioned is not None:
         body["partitioned"] = flag(partitioned, "partitioned")
+    if w is not None:
+        body["w"] = whole_number(w, "w", 1)
     return body
 
 
@@ -327,6 +330,7 @@ class Mango(Resource):
         type: str | None = None,
         partial_filter_selector: Mapping[str, Any] | None = None,
         partitioned: bool | None = None,
+        w: int | None = None,
     ) -> dict[str, Any]:
         """``POST /{db}/_index``: create a Mango index (nothing changes if it exists).
 
@@ -335,10 +339,15 @@ class Mango(Resource):
         out; ``type`` is CouchDB's default, ``"json"``, unless given (``"text"``
         and ``"nouveau"`` need a search service). ``partial_filter_selector``
         limits the index to the documents it matches; ``partitioned=False``
-        makes a global index in a partitioned database. Returns
-        ``{"result": "created"|"exists", "id", "name"}``.
+        makes a global index in a partitioned database. ``w``: on a cluster,
+        how many copies of the design document must be written before CouchDB
+        answers (2 unless told). Returns
+        ``{"result": "created"|"exists", "id", "name"}``: CouchDB answers
+        ``exists`` (and writes nothing) only for the definition spelled as it
+        was stored; ``"n"`` after ``{"n": "asc"}`` is ``created``, the design
+        document written again.
         """
-        body = index_body(fields, name, ddoc, type, partial_filter_selector, partitioned)
+        body = index_body(fields, name, ddoc, type, partial_filter_selector, partitioned, w)
         return await self._client.json_dict("POST", f"{self._path}/_index", "", body)
 
     async def indexes(self, limit: int | None = None, skip: int | None = None) -> list[dict[str, Any]]:

@@ -151,7 +151,13 @@ class Nodes(Resource):
         return await self._client.json_dict("POST", "/_cluster_setup", "", {"action": action, **fields})
 
     async def node_info(self, node: str = "_local") -> dict[str, Any]:
-        """``GET /_node/{node}``: the node's name (``_local`` names the node that answers)."""
+        """``GET /_node/{node}``: ``{"name": ...}`` of the node that answers, for ``_local``.
+
+        For a named node CouchDB answers that node's welcome object instead
+        (``{"couchdb": "Welcome", "version": ...}``, as ``GET /`` on it).
+        Behind a load balancer the node that answers ``_local`` may be another
+        at each request: name a node to reach the same one again.
+        """
         return await self._client.json_dict("GET", node_path(node))
 
     async def system(self, node: str = "_local") -> dict[str, Any]:

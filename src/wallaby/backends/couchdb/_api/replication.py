@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from .._core.checks import flag, mapping, refuse_unknown, seq
 from .._core.client import Resource
-from .._core.errors import Conflict, InvalidArgument, InvalidType
+from .._core.errors import Conflict, InvalidArgument, InvalidType, NotFound
 from .._core.params import Options, query_string
 from .._core.urls import db_segment, doc_segment, redact, segment
 
@@ -305,24 +305,35 @@ class Replication(Resource):
             since_seq=since_seq,
             options=options,
         )
-        return await self._client.json_dict("PUT", path, "", body)
+        return await self._client.write("PUT", path, "", body)
 
     async def stop_replication(self, docid: str, replicator_db: str = "_replicator") -> dict[str, Any]:
         """``DELETE /_replicator/{docid}?rev=``: delete the replication document, which stops it.
 
         Reads the current rev first; when the replicator updates the document
-        in between (it records the state there), reads it again.
+        in between (it records the state there), reads it again. On a cluster
+        a copy that had not yet seen the replicator's update may take the
+        delete as a branch of its own (CouchDB answers 202) while the updated
+        document lives on: then it is read and deleted again.
         """
         path = f"/{replicator_db_segment(replicator_db)}/{_replication_doc_segment(docid)}"
-        attempts = 5
-        while True:
-            rev = (await self._client.json_dict("GET", path))["_rev"]
+        result: dict[str, Any] = {}
+        for attempt in range(5):
             try:
-                return await self._client.json_dict("DELETE", path, query_string({"rev": rev}))
-            except Conflict:
-                attempts -= 1
-                if not attempts:
+                rev = (await self._client.json_dict("GET", path))["_rev"]
+            except NotFound:
+                if not result:
                     raise
+                return result  # the accepted delete took
+            try:
+                result = await self._client.write("DELETE", path, query_string({"rev": rev}))
+            except Conflict:
+                if attempt == 4:
+                    raise
+                continue
+            if not result.get("accepted"):
+                return result
+        return result
 
     async def replication_state(self, docid: str, replicator_db: str = "_replicator") -> str:
         """The state of a replication document, from ``GET /_scheduler/docs/{replicator_db}/{docid}``.

@@ -101,7 +101,7 @@ class Users(Resource):
             "roles": _roles(roles),
             "type": "user",
         }
-        return await self._client.json_dict("PUT", self._user_path(name), "", doc)
+        return await self._client.write("PUT", self._user_path(name), "", doc)
 
     async def get_user(self, name: str) -> dict[str, Any]:
         """``GET /_users/org.couchdb.user:{name}``: the user document (the password only as its hash)."""
@@ -132,7 +132,7 @@ class Users(Resource):
             doc["roles"] = roles
         if password is not None:
             doc["password"] = password
-        answer = await self._client.json_dict("PUT", path, "", doc)
+        answer = await self._client.write("PUT", path, "", doc)
         if password is not None:
             self._password_changed(name, password)
         return answer
@@ -148,7 +148,7 @@ class Users(Resource):
             rev = (await self._client.json_dict("GET", path))["_rev"]
         else:
             non_empty(rev, "rev")
-        return await self._client.json_dict("DELETE", path, query_string({"rev": rev}))
+        return await self._client.write("DELETE", path, query_string({"rev": rev}))
 
     def _password_changed(self, name: str, password: str) -> None:
         auth = self._client.auth

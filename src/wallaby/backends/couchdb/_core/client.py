@@ -24,7 +24,7 @@ from .feeds import FeedRequest, Follower, StatusCallback
 from .http import Http
 from .json import JSON_TYPE
 from .retry import Backoff
-from .runtime import Runtime, Task, Timeouts
+from .runtime import Runtime, Task, Tasks, Timeouts
 from .streams import Stream
 from .tls import TLSConfig
 from .wire import RowParser
@@ -53,7 +53,7 @@ class Client(Http):
     ) -> None:
         super().__init__(flavour.make_runtime(base, timeouts, tls), base, auth, timeouts)
         self.flavour = flavour
-        self._tasks: set[Task] = set()
+        self._tasks = Tasks(self.runtime)
 
     def __repr__(self) -> str:
         return f"<Client {self.base}>"
@@ -62,29 +62,11 @@ class Client(Http):
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> Task:
         """Run ``coro`` in the background until it ends, is cancelled, or the client closes."""
-        tasks = self._tasks
-        ended: list[bool] = []
-
-        def forget() -> None:
-            ended.append(True)
-            if task_box:
-                tasks.discard(task_box[0])
-
-        task_box: list[Task] = []
-        task = self.runtime.spawn(coro, forget)
-        if not ended:  # under Twisted a coroutine may end before spawn returns
-            task_box.append(task)
-            tasks.add(task)
-        return task
+        return self._tasks.spawn(coro)
 
     async def close(self) -> None:
         """Cancel the background tasks, wait for them to end, close the connection pool."""
-        tasks = list(self._tasks)
-        self._tasks.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            await task.wait()
+        await self._tasks.cancel_all()
         await self.runtime.close()
 
     # --- streams and feeds ---------------------------------------------------------

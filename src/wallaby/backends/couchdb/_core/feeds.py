@@ -12,16 +12,31 @@ Rules kept here:
   consumer, and a batch is what one read of the socket (continuous) or one
   page of ``page_size`` changes (normal, longpoll) holds.
 - A cut, reset or silent connection (no heartbeat within twice its interval),
-  and a 5xx, are retried with the Backoff policy; any other error (401, 403,
-  a missing database or filter, ...) ends the feed and is raised to the
-  consumer.
+  a 5xx, and CouchDB's ``nodedown`` (412 "progress not possible": the node
+  holding a shard copy the seq names is down, until it is back) are retried
+  with the Backoff policy; any other error (401, 403, a missing database or
+  filter, ...) ends the feed and is raised to the consumer.
 - ``since="now"`` is turned into a real seq before following, so changes
   made during a reconnect are not skipped.
+- A closed feed's reader stops after the hand-over it is in. Under Twisted
+  a fired Deferred calls back at once, so the consumer may resume, and close
+  the feed, inside the reader's own ``put``; cancelling a task from within
+  its own call is lost, so the reader checks ``_closed`` after each batch.
+- Each (id, rev) is handed over once in a Follower's life. A cluster's feed
+  may send a change again: when a node is lost, CouchDB resumes that node's
+  shard ranges from another copy at an older checkpoint. A change row whose
+  every (id, rev) in ``changes`` was handed over already is dropped (its seq
+  still moves the reader on). Memory is bounded: the last ``REMEMBERED``
+  (10,000) pairs are kept (about 3 MB), the oldest forgotten first, so only
+  a repeat of a change handed over more than 10,000 changes ago comes
+  through again. A row without ``id`` or ``changes`` (``/_db_updates``) is
+  never dropped.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +52,14 @@ from .wire import LineSplitter
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["FeedRequest", "Follower", "StatusCallback", "StatusCallbacks", "feed_request"]
+__all__ = ["REMEMBERED", "FeedRequest", "Follower", "StatusCallback", "StatusCallbacks", "feed_request"]
 
 log = logging.getLogger("wallaby.backends.couchdb.feeds")
 
 FEEDS = ("continuous", "longpoll", "normal")
 STATES = ("connected", "disconnected", "reconnecting", "stopped")
-_RETRYABLE = (NetworkError, ServerError)
+REMEMBERED = 10_000
+"""How many (id, rev) pairs handed over a Follower remembers, to drop repeats."""
 
 StatusCallback = Callable[[str, "BaseException | None"], Any]
 
@@ -183,6 +199,49 @@ class _HandOff:
         return item
 
 
+class _Repeats:
+    """The (id, rev) pairs handed over lately: at most ``size``, the oldest forgotten first."""
+
+    __slots__ = ("_size", "_seen", "_order", "dropped")
+
+    def __init__(self, size: int = REMEMBERED) -> None:
+        self._size = size
+        self._seen: set[tuple[str, str]] = set()
+        self._order: deque[tuple[str, str]] = deque()
+        self.dropped = 0
+
+    def fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows of ``batch`` that are not repeats; their pairs are remembered from now on.
+
+        A row is a repeat when every (id, rev) it names was handed over lately;
+        a row naming none is kept. (One loop, no helper per row: a replication
+        passes every change of a database through here.)
+        """
+        seen, order = self._seen, self._order
+        fresh = []
+        for row in batch:
+            docid, changes = row.get("id"), row.get("changes")
+            if type(docid) is not str or type(changes) is not list:
+                fresh.append(row)
+                continue
+            named = new = False
+            for change in changes:
+                rev = change.get("rev") if type(change) is dict else None
+                if type(rev) is str:
+                    named = True
+                    pair = (docid, rev)
+                    if pair not in seen:
+                        seen.add(pair)
+                        order.append(pair)
+                        new = True
+            if new or not named:
+                fresh.append(row)
+        for _ in range(len(order) - self._size):
+            seen.discard(order.popleft())
+        self.dropped += len(batch) - len(fresh)
+        return fresh
+
+
 class Follower:
     """A feed followed for as long as the program wants, in both flavours.
 
@@ -196,7 +255,15 @@ class Follower:
     """
 
     last_seq: Any
-    """The seq of the last change handed over: where to resume (``since``) after a restart."""
+    """The seq of the last change handed over: where to resume (``since``) after a restart.
+
+    Once a ``normal`` feed (or one with a ``limit``) has ended, the ``last_seq``
+    CouchDB gave at its end, which may be past the last change handed over
+    (a filter may have left the later changes out).
+    """
+    pending: int | None
+    """Changes after the last page read, as CouchDB counts them (its normal and longpoll
+    feeds; None until then, and on servers that do not say)."""
 
     def __init__(
         self,
@@ -228,6 +295,9 @@ class Follower:
         self._position = 0
         self._closed = False
         self._received = False
+        self._finished = False
+        self.pending = None
+        self._repeats = _Repeats()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._request.path} last_seq={self.last_seq!r}>"
@@ -250,6 +320,7 @@ class Follower:
         while self._position >= len(self._current):
             batch = await self._start().get()
             if isinstance(batch, _Closed):
+                self._ended()
                 raise StopAsyncIteration
             self._current = batch
             self._position = 0
@@ -268,12 +339,16 @@ class Follower:
         else:
             got = await self._start().get()
             if isinstance(got, _Closed):
+                self._ended()
                 raise StopAsyncIteration
             batch = got
         self._current, self._position = [], 0
-        seq = next((c.get("seq") for c in reversed(batch) if c.get("seq") is not None), None)
-        self._handed_over(seq, len(batch))
+        self._handed_over(_last_seq(batch), len(batch))
         return batch
+
+    def _ended(self) -> None:
+        if self._finished and not self._closed:  # everything read was handed over
+            self.last_seq = self._read_seq
 
     def _handed_over(self, seq: Any, count: int) -> None:
         self._handed += count
@@ -345,8 +420,11 @@ class Follower:
                         finished = await self._page(hand_off)
                     attempt = 0
                     if finished:
+                        self._finished = True
                         break
-                except _RETRYABLE as exc:
+                except (NetworkError, ResponseError) as exc:
+                    if not _retryable(exc):
+                        raise
                     attempt = 1 if self._received else attempt + 1
                     if self._backoff.gives_up(attempt):
                         raise
@@ -389,16 +467,23 @@ class Follower:
         return loads(await response.read())["last_seq"]
 
     async def _deliver(self, hand_off: _HandOff, batch: list[dict[str, Any]]) -> bool:
-        """Hand a batch over; True when the limit is reached."""
+        """Hand a batch over, repeats dropped; True when the feed is to end (the limit, or closed)."""
+        seq = _last_seq(batch)
+        fresh = self._repeats.fresh(batch)
+        if len(fresh) < len(batch):
+            url = self._http.url(self._request.path)
+            log.info("feed %s: %d change(s) sent again, dropped", url, len(batch) - len(fresh))
         remaining = self._remaining()
-        if remaining is not None and len(batch) >= remaining:
-            batch = batch[:remaining]
-        await hand_off.put(batch)
-        self._read += len(batch)
-        seq = next((c.get("seq") for c in reversed(batch) if c.get("seq") is not None), None)
+        reached = remaining is not None and len(fresh) >= remaining
+        if reached:
+            fresh = fresh[:remaining]
+            seq = _last_seq(fresh)
+        if fresh:
+            await hand_off.put(fresh)
+            self._read += len(fresh)
         if seq is not None:
             self._read_seq = seq
-        return remaining is not None and len(batch) >= remaining
+        return reached or self._closed
 
     async def _continuous(self, hand_off: _HandOff) -> bool:
         heartbeat = self._request.heartbeat
@@ -448,11 +533,24 @@ class Follower:
         self._status("connected")
         result = loads(await response.read())
         results = result.get("results") or []
+        pending = result.get("pending")
+        if isinstance(pending, int) and not isinstance(pending, bool):
+            self.pending = pending
         if results and await self._deliver(hand_off, results):
             return True
         if result.get("last_seq") is not None:
             self._read_seq = result["last_seq"]
         return request.feed == "normal" and len(results) < size
+
+
+def _retryable(error: NetworkError | ResponseError) -> bool:
+    """No answer, a 5xx, or CouchDB's ``nodedown``: a later try may not meet it."""
+    return isinstance(error, (NetworkError, ServerError)) or error.error == "nodedown"
+
+
+def _last_seq(batch: list[dict[str, Any]]) -> Any:
+    """The seq of the last change in ``batch`` that has one (CouchDB may leave it out: ``seq_interval``)."""
+    return next((change["seq"] for change in reversed(batch) if change.get("seq") is not None), None)
 
 
 def _silence_limit(heartbeat_ms: int) -> float:

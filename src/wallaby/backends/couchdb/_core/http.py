@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from typing import Any
 
 from .auth import Auth
@@ -155,6 +155,51 @@ class Http:
         ``body`` is sent as JSON; ``data`` (bytes, or an async iterable of them)
         is sent as it is, with ``content_type``.
         """
+        _, answer = await self._answer(method, path, query, body, data, content_type, headers, read_timeout, view)
+        return answer
+
+    async def write(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        body: Any = _UNSET,
+        *,
+        data: bytes | AsyncIterable[bytes] | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        reshape: Callable[[Any], Any] | None = None,
+    ) -> dict[str, Any]:
+        """A document write's answer (a JSON object), ``"accepted": True`` added to a 202.
+
+        CouchDB answers 201 Created when the write reached ``w`` copies of the
+        document (a majority unless ``w=`` says otherwise) and 202 Accepted
+        when fewer took it: a node is down, or a copy that had not yet seen
+        the newer rev took a stale one (the document now has a conflict).
+        ``batch="ok"`` is answered 202 too. The body is the same either way.
+        ``reshape`` turns another server's answer into CouchDB's first.
+        """
+        status, answer = await self._answer(method, path, query, body, data, content_type, headers, _UNSET, False)
+        if reshape is not None:
+            answer = reshape(answer)
+        if not isinstance(answer, dict):
+            raise _unexpected("an object", answer, method, self.url(path, query))
+        if status == 202:
+            answer["accepted"] = True
+        return answer
+
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: Any,
+        data: bytes | AsyncIterable[bytes] | None,
+        content_type: str | None,
+        headers: Mapping[str, str] | None,
+        read_timeout: float | None,
+        view: bool,
+    ) -> tuple[int, Any]:
         if body is not _UNSET:
             data, content_type = dumps(body), JSON_TYPE
         response = await self.send(
@@ -169,7 +214,7 @@ class Http:
         )
         raw = await response.read()
         try:
-            return loads(raw) if raw else None
+            return response.status, loads(raw) if raw else None
         except JSONDecodeError:
             raise ProtocolError(
                 f"the answer is not JSON: {raw[:200]!r}",

@@ -88,11 +88,12 @@ DOC = Options(
         "latest",
         "local_seq",
         "meta",
+        "r",
     ),
     json=("open_revs", "atts_since"),
 )
 
-WRITE = Options("save", text=("batch", "new_edits", "rev"))
+WRITE = Options("save", text=("batch", "new_edits", "rev", "w"))
 
 VIEW = Options(
     "view",

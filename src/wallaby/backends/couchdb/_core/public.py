@@ -1,4 +1,4 @@
-"""The names both flavours export: the flavour's four classes, and these shared ones."""
+"""The names both flavours export: the flavour's own classes and functions, and these shared ones."""
 
 from __future__ import annotations
 
@@ -35,8 +35,11 @@ from .errors import (
 from .retry import Backoff
 from .tls import TLSConfig
 
-FLAVOURED = ("Server", "Database", "Follower", "Stream")
-"""What each flavour defines for itself."""
+FLAVOURED = ("Server", "Database", "Follower", "Stream", "Replication", "Sync", "replicate", "sync")
+"""What each flavour defines for itself (under Twisted, what returns Deferreds)."""
+
+RESULTS = ("ReplicationEvent", "ReplicationResult", "SyncResult")
+"""What each flavour re-exports from the replicator (``_replicator.progress``): plain data."""
 
 SHARED = (
     "Backoff",

@@ -45,7 +45,10 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt``."""
-        base = min(self.cap, self.first * self.factor ** max(0, attempt - 1))
+        try:
+            base = min(self.cap, self.first * self.factor ** max(0, attempt - 1))
+        except OverflowError:  # retrying forever reaches factor**1024 and beyond
+            base = self.cap
         return base * (1 - self.jitter * self._random())
 
     def __repr__(self) -> str:

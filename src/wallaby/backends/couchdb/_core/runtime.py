@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Runtime", "Response", "Task", "Timeouts", "Waiter"]
+__all__ = ["Runtime", "Response", "Task", "Tasks", "Timeouts", "Waiter"]
 
 T = TypeVar("T")
 
@@ -116,3 +116,42 @@ class Runtime(Protocol):
 
     async def close(self) -> None:
         """Close the connection pool."""
+
+
+class Tasks:
+    """The background tasks of one owner: each is forgotten when it ends; ``cancel_all()`` stops the others."""
+
+    __slots__ = ("_runtime", "_running")
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._running: set[Task] = set()
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> Task:
+        """Run ``coro`` in the background until it ends or is cancelled."""
+        running = self._running
+        ended: list[bool] = []
+        box: list[Task] = []
+
+        def forget() -> None:
+            ended.append(True)
+            if box:
+                running.discard(box[0])
+
+        task = self._runtime.spawn(coro, forget)
+        if not ended:  # under Twisted a coroutine may end before spawn returns
+            box.append(task)
+            running.add(task)
+        return task
+
+    async def cancel_all(self) -> None:
+        """Cancel the tasks still running and wait until each has ended."""
+        tasks = list(self._running)
+        self._running.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            await task.wait()

@@ -28,6 +28,7 @@ import struct
 import unicodedata
 import zlib
 from bisect import bisect_right
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -81,7 +82,7 @@ def _minor(rank: int) -> bytes:
     return bytes((rank,)) if rank < 0xF0 else (0xF000 + rank - 0xF0).to_bytes(2, "big")
 
 
-def _fragments(weights: list[int], primary: _Primaries) -> _Fragments:
+def _fragments(weights: Sequence[int], primary: _Primaries) -> _Fragments:
     p, s, t = [], [], []
     for i in range(0, len(weights), 3):
         if weights[i]:
@@ -93,21 +94,48 @@ def _fragments(weights: list[int], primary: _Primaries) -> _Fragments:
     return b"".join(p), b"".join(s), b"".join(t)
 
 
+_LISTS = ("chars", "runs", "contractions")
+_PIECE = 2000
+
+
+def encode_table(table: dict[str, Any]) -> bytes:
+    """The collation table as stored: compressed lines of JSON, the header then the lists a piece at a time.
+
+    Pieces, because one parse of the whole table would hold the GIL (and so
+    the event loop's thread) for tens of milliseconds.
+    """
+    lines = [orjson.dumps({name: value for name, value in table.items() if name not in _LISTS})]
+    for name in _LISTS:
+        for start in range(0, len(table[name]), _PIECE):
+            lines.append(orjson.dumps([name, table[name][start : start + _PIECE]]))
+    return zlib.compress(b"\n".join(lines), 9)
+
+
+def decode_table(raw: bytes) -> dict[str, Any]:
+    lines = zlib.decompress(raw).split(b"\n")
+    table: dict[str, Any] = orjson.loads(lines[0])
+    for name in _LISTS:
+        table[name] = []
+    for line in lines[1:]:
+        name, piece = orjson.loads(line)
+        table[name] += piece
+    return table
+
+
 class _Table:
     """The root collation table, loaded on first use."""
 
     def __init__(self) -> None:
-        raw = resources.files(__package__).joinpath("root_collation.json.z").read_bytes()
-        table = orjson.loads(zlib.decompress(raw))
+        table = decode_table(resources.files(__package__).joinpath("root_collation.json.z").read_bytes())
         self.chars: dict[str, _Fragments] = {}  # filled as characters are met
-        self.weights: dict[str, list[int]] = {}
+        self.weights: dict[str, tuple[int, ...]] = {}  # tuples of ints: the garbage collector skips them
         entries = table["chars"]
         ascii_ranks = [w for entry in entries[:128] for w in entry[1::3] if w]
         self.primary = primary = _Primaries(ascii_ranks)
         cp = -1
         for entry in entries:
             cp += entry[0]
-            self.weights[chr(cp)] = entry
+            self.weights[chr(cp)] = tuple(entry)
         self.common = _minor(table["common"][0]), _minor(table["common"][1])
         runs = table["runs"]
         self.run_starts = [r[0] for r in runs]

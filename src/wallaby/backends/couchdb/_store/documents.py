@@ -27,7 +27,8 @@ from urllib.parse import quote, unquote
 
 import orjson
 
-from . import multipart, writes
+from .._core import multipart
+from . import writes
 from .bodies import Incoming, parse_doc, render, validate_docid
 from .database import LocalDb, Txn
 from .errors import BadRequest, Conflict, HttpError, IllegalDocid, NotFound, method_not_allowed

@@ -26,6 +26,11 @@ Rules kept here:
   (reseeded for each document), so an index is the same however often it is
   built; filters and ``validate_doc_update`` see the real ones.
 - Many documents go in one call (a JSON array in, a JSON string out).
+- Show, list and update functions get ``(doc, req)`` / ``(head, req)`` with
+  ``this`` the design document; a list reads rows with ``getRow()``, writes
+  with ``send()`` and sets its answer's code and headers with ``start()``.
+  An error thrown with ``error`` and ``reason`` is answered with those; any
+  other is 500 ``render_error`` "function raised error: ...".
 - ``validate_doc_update`` throwing ``{forbidden: msg}`` is 403 ``forbidden``,
   ``{unauthorized: msg}`` 401 ``unauthorized``; any other object with one
   member, or a string, is 500 ``unknown_error`` (``couch_query_servers``).
@@ -52,7 +57,7 @@ __all__ = [
     "DEFAULT_MEMORY_LIMIT",
 ]
 
-log = logging.getLogger("wallaby.backends.couchdb.store.js")
+log = logging.getLogger("wallaby.backends.couchdb.js")
 
 DEFAULT_TIME_LIMIT = 5.0  # seconds per call, as CouchDB's os_process_timeout
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024  # bytes per context, CouchDB's QuickJS default
@@ -310,6 +315,49 @@ var __filterView = __entry(function(id, docsJson) {
   return __out(out);
 });
 
+// show, list and update functions (render.js in CouchDB): their answers as {code, headers, body|json|base64}
+function __response(r) {
+  if (r === undefined || r === null) return {};
+  if (typeof r === "string") return {body: r};
+  if (typeof r !== "object") throw ["error", "render_error", "undefined response from show function"];
+  return r;
+}
+function __renderCall(fun, self, args) {
+  try {
+    return fun.apply(self, args);
+  } catch (e) {
+    if (__isFatal(e) || (e && (e[0] === "error" || e[0] === "fatal"))) throw e;
+    if (e && e.error && e.reason) throw ["error", String(e.error), String(e.reason)];
+    throw ["error", "render_error", "function raised error: " + __errstr(e)];
+  }
+}
+var __listRows = [], __listAt = 0, __listChunks = [], __listStart = null;
+function getRow() { return __listAt < __listRows.length ? __listRows[__listAt++] : null; }
+function send(chunk) { __listChunks.push(String(chunk)); }
+function start(resp) { __listStart = resp || {}; }
+
+var __show = __entry(function(id, ddocJson, argsJson) {
+  return __out(__response(__renderCall(__funs[id], JSON.parse(ddocJson), JSON.parse(argsJson))));
+});
+
+var __update = __entry(function(id, ddocJson, argsJson) {
+  var r = __renderCall(__funs[id], JSON.parse(ddocJson), JSON.parse(argsJson));
+  if (!isArray(r) || r.length < 2)
+    throw ["error", "render_error", "undefined response from update function"];
+  return __out([r[0] === undefined ? null : r[0], __response(r[1])]);
+});
+
+var __list = __entry(function(id, ddocJson, headJson, reqJson, rowsJson) {
+  __listRows = JSON.parse(rowsJson); __listAt = 0; __listChunks = []; __listStart = null;
+  try {
+    var tail = __renderCall(__funs[id], JSON.parse(ddocJson), [JSON.parse(headJson), JSON.parse(reqJson)]);
+    if (typeof tail === "string") __listChunks.push(tail);
+    return __out([__listStart || {}, __listChunks.join("")]);
+  } finally {
+    __listRows = []; __listChunks = [];
+  }
+});
+
 var __validate = __entry(function(id, ddocJson, argsJson) {
   var ddoc = JSON.parse(ddocJson), args = JSON.parse(argsJson);
   try {
@@ -353,7 +401,17 @@ class Sandbox:
         self._compiled: set[str] = set()
         self._calls = {
             name: self._context.get(name)
-            for name in ("__compile", "__map", "__reduce", "__filter", "__filterView", "__validate")
+            for name in (
+                "__compile",
+                "__map",
+                "__reduce",
+                "__filter",
+                "__filterView",
+                "__validate",
+                "__show",
+                "__update",
+                "__list",
+            )
         }
 
     def _call(self, name: str, *args: Any) -> Any:
@@ -425,6 +483,34 @@ class Sandbox:
         """A map function as a changes filter (``filter=_view``): does it emit anything for each document."""
         result: list[bool] = self._call("__filterView", key, orjson.dumps(docs).decode())
         return result
+
+    def show(self, key: str, ddoc: Mapping[str, Any], doc: Any, req: Mapping[str, Any]) -> dict[str, Any]:
+        """A ``shows`` function: its answer ``{code?, headers?, body | json | base64}`` (``{}`` for none)."""
+        answer: dict[str, Any] = self._call(
+            "__show", key, orjson.dumps(ddoc).decode(), orjson.dumps([doc, req]).decode()
+        )
+        return answer
+
+    def update(
+        self, key: str, ddoc: Mapping[str, Any], doc: Any, req: Mapping[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """An ``updates`` function: (the document to save or None, its answer as ``show`` gives it)."""
+        new_doc, answer = self._call("__update", key, orjson.dumps(ddoc).decode(), orjson.dumps([doc, req]).decode())
+        return new_doc, answer
+
+    def list(
+        self, key: str, ddoc: Mapping[str, Any], head: Mapping[str, Any], req: Mapping[str, Any], rows_json: str
+    ) -> tuple[dict[str, Any], str]:
+        """A ``lists`` function over view rows (a JSON array): (what it gave ``start()``, the text it sent)."""
+        started, text = self._call(
+            "__list",
+            key,
+            orjson.dumps(ddoc).decode(),
+            orjson.dumps(head).decode(),
+            orjson.dumps(req).decode(),
+            rows_json,
+        )
+        return started, text
 
     def validate(
         self,

@@ -21,6 +21,12 @@ Rules kept here (checked against CouchDB 3.5):
   page before (an opaque string; a foreign one is ``400 invalid_bookmark``);
   ``fields`` keeps only the named (dotted) fields; ``execution_stats`` counts
   keys and documents examined.
+- In a partitioned database an index is partitioned unless made with
+  ``"partitioned": false`` (its design document's ``options.partitioned``):
+  ``/{db}/_partition/{p}/_find`` plans with the partitioned indexes only and
+  reads the documents ``{p}:...``; ``/{db}/_find`` with the global ones
+  only. ``"partitioned": true`` in a database that is not partitioned is
+  refused (``400 invalid_design_doc``).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import orjson
 from .collate import sort_key
 from .database import LocalDb
 from .errors import HttpError, NotFound, method_not_allowed
-from .extensions import db_endpoint
+from .extensions import PARTITIONED, db_endpoint
 from .reads import ReadOptions, read_row, render_revision
 from .requests import Reply, Request, json_reply
 from .selector import (
@@ -55,6 +61,7 @@ from .views import PAGE, Design, Index, index_for
 __all__ = ["MangoIndex", "find", "explain", "index_endpoint"]
 
 DEFAULT_LIMIT = 25
+PARTITIONED.update(("_find", "_explain"))
 NO_INDEX_WARNING = "No matching index found, create an index to optimize query time."
 
 
@@ -68,11 +75,19 @@ def _http(exc: MangoError) -> HttpError:
 class MangoIndex:
     """A json index: its design document, name, fields (with directions) and partial filter."""
 
-    def __init__(self, ddoc: str, name: str, fields: list[tuple[str, str]], partial: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        ddoc: str,
+        name: str,
+        fields: list[tuple[str, str]],
+        partial: dict[str, Any] | None,
+        partitioned: bool = False,
+    ) -> None:
         self.ddoc = ddoc
         self.name = name
         self.fields = fields
         self.partial = partial
+        self.partitioned = partitioned
 
     @property
     def columns(self) -> list[str]:
@@ -82,7 +97,13 @@ class MangoIndex:
         definition: dict[str, Any] = {"fields": [{f: d} for f, d in self.fields]}
         if self.partial is not None:
             definition["partial_filter_selector"] = self.partial
-        return {"ddoc": self.ddoc, "name": self.name, "type": "json", "partitioned": False, "def": definition}
+        return {
+            "ddoc": self.ddoc,
+            "name": self.name,
+            "type": "json",
+            "partitioned": self.partitioned,
+            "def": definition,
+        }
 
 
 ALL_DOCS = {"ddoc": None, "name": "_all_docs", "type": "special", "def": {"fields": [{"_id": "asc"}]}}
@@ -114,19 +135,20 @@ def _sort_spec(sort: Any) -> list[tuple[str, str]]:
     return out
 
 
-def indexes_of(designs: list[tuple[str, str, bytes]]) -> list[MangoIndex]:
+def indexes_of(designs: list[tuple[str, str, bytes]], db_partitioned: bool = False) -> list[MangoIndex]:
     """The json indexes defined by the ``query`` design documents among ``designs``."""
     found = []
     for docid, _, body in designs:
         ddoc = orjson.loads(body)
         if ddoc.get("language") != "query" or not isinstance(ddoc.get("views"), dict):
             continue
+        partitioned = Design(docid, ddoc).partitioned_in(db_partitioned)
         for name, view in ddoc["views"].items():
             mapping = view.get("map") if isinstance(view, dict) else None
             if not isinstance(mapping, dict) or not isinstance(mapping.get("fields"), dict):
                 continue
             fields = [(f, d if d in ("asc", "desc") else "asc") for f, d in mapping["fields"].items()]
-            found.append(MangoIndex(docid, name, fields, mapping.get("partial_filter_selector")))
+            found.append(MangoIndex(docid, name, fields, mapping.get("partial_filter_selector"), partitioned))
     return found
 
 
@@ -190,6 +212,7 @@ class Plan:
         self.descending = bool(sort) and sort[0][1] == "desc"
         self.ranges: list[tuple[tuple[str, Any], tuple[str, Any]]] = []
         self.empty = False
+        self.partition: str | None = None  # only the documents ``{partition}:...``
         fields = index.columns if index is not None else ["_id"]
         for field in fields:
             narrowed = _narrow(selector, field, ("$gt", _MIN), ("$lt", _MAX))
@@ -254,9 +277,14 @@ def _element(value: Any) -> bytes:
 
 
 def plan(
-    selector: dict[str, Any], indexes: list[MangoIndex], sort: list[tuple[str, str]], use_index: Any
+    selector: dict[str, Any],
+    indexes: list[MangoIndex],
+    sort: list[tuple[str, str]],
+    use_index: Any,
+    partition: str | None = None,
 ) -> tuple[Plan, str | None]:
-    """The plan of a query, and the warning to give with it."""
+    """The plan of a query (in one partition: by a partitioned index only), and the warning to give with it."""
+    indexes = [idx for idx in indexes if idx.partitioned == (partition is not None)]
     sort_fields = [f for f, _ in sort]
     wanted: tuple[str, str | None] | None = None
     if use_index is not None:
@@ -284,7 +312,9 @@ def plan(
         raise MangoError(400, "no_usable_index", "No index exists for this sort, try indexing by the sort fields.")
     else:
         warning = (warning + " " if warning else "") + NO_INDEX_WARNING
-    return Plan(selector, chosen, sort), warning
+    found = Plan(selector, chosen, sort)
+    found.partition = partition
+    return found, warning
 
 
 def _usable(idx: MangoIndex, selector: dict[str, Any], sort_fields: list[str]) -> bool:
@@ -427,6 +457,9 @@ def _candidates(
         low, high = plan_.ranges[0] if plan_.ranges else (("$gt", _MIN), ("$lt", _MAX))
         clauses: list[str] = ["NOT deleted"]
         args: list[Any] = []
+        if plan_.partition is not None:
+            clauses.append("id >= ? AND id < ?")
+            args += [plan_.partition + ":", plan_.partition + ";"]
         if isinstance(low[1], str):
             clauses.append("id >= ?" if low[0] == "$gte" else "id > ?")
             args.append(low[1])
@@ -465,6 +498,9 @@ def _candidates(
     while True:
         where = ["view = ?"]
         args = [view]
+        if plan_.partition is not None:
+            where.append("id >= ? AND id < ?")
+            args += [plan_.partition + ":", plan_.partition + ";"]
         if low_key is not None:
             where.append("key >= ?" if low_inc else "key > ?")
             args.append(low_key)
@@ -550,7 +586,13 @@ async def _prepare(request: Request, db: LocalDb) -> tuple[FindRequest, Plan, st
     try:
         find_request = FindRequest(body)
         designs = await _designs(request, db)
-        plan_, warning = plan(find_request.selector, indexes_of(designs), find_request.sort, find_request.use_index)
+        plan_, warning = plan(
+            find_request.selector,
+            indexes_of(designs, db.partitioned),
+            find_request.sort,
+            find_request.use_index,
+            request.partition,
+        )
     except MangoError as exc:
         raise _http(exc) from None
     return find_request, plan_, warning, designs
@@ -598,7 +640,7 @@ async def explain(request: Request, db: LocalDb, rest: list[str]) -> Reply:
         "skip": find_request.skip,
         "sort": {f: d for f, d in find_request.sort},
         "fields": find_request.fields if find_request.fields is not None else "all_fields",
-        "partition": "",
+        "partition": request.partition or "",
         "r": body.get("r", 1),
         "conflicts": find_request.conflicts,
         "stale": False,
@@ -610,7 +652,7 @@ async def explain(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     answer: dict[str, Any] = {
         "dbname": db.name,
         "index": index_json,
-        "partitioned": False,
+        "partitioned": db.partitioned,
         "selector": plan_.selector,
         "opts": opts,
         "limit": find_request.limit,
@@ -622,7 +664,7 @@ async def explain(request: Request, db: LocalDb, rest: list[str]) -> Reply:
             "include_docs": True,
             "view_type": "map",
             "reduce": False,
-            "partition": None,
+            "partition": request.partition,
             "start_key": start,
             "end_key": end,
             "direction": "rev" if plan_.descending else "fwd",
@@ -635,7 +677,7 @@ async def explain(request: Request, db: LocalDb, rest: list[str]) -> Reply:
             "include_docs": True,
             "view_type": "map",
             "reduce": False,
-            "partition": None,
+            "partition": request.partition,
             "start_key": start[0] if start else None,
             "end_key": end[0] if end and end[0] != "<MAX>" else "<MAX>",
             "direction": "rev" if plan_.descending else "fwd",
@@ -674,7 +716,7 @@ async def index_endpoint(request: Request, db: LocalDb, rest: list[str]) -> Repl
     try:
         if request.method == "GET" and not rest:
             designs = await _designs(request, db)
-            listed = [ALL_DOCS] + [idx.to_json() for idx in indexes_of(designs)]
+            listed = [ALL_DOCS] + [idx.to_json() for idx in indexes_of(designs, db.partitioned)]
             skip = request.number("skip", 0) or 0
             limit = request.number("limit")
             page = listed[skip:] if limit is None else listed[skip : skip + limit]
@@ -712,6 +754,11 @@ async def _create(request: Request, db: LocalDb) -> Reply:
         if not value:
             raise MangoError(400, "invalid_empty_string", "Index name or ddoc cannot be empty string")
     ddoc_id = ddoc_name if ddoc_name.startswith("_design/") else "_design/" + ddoc_name
+    partitioned = body.get("partitioned")
+    if partitioned is not None and not isinstance(partitioned, bool):
+        raise MangoError(400, "invalid_partitioned_value", f"Invalid partitioned value: {partitioned!r}")
+    if partitioned and not db.partitioned:
+        raise MangoError(400, "invalid_design_doc", "partitioned option cannot be true in a non-partitioned database.")
     view = {
         "map": {"fields": {f: d for f, d in fields}, **({"partial_filter_selector": partial} if partial else {})},
         "reduce": "_count",
@@ -729,6 +776,8 @@ async def _create(request: Request, db: LocalDb) -> Reply:
             doc.setdefault("views", {})[name] = view
         else:
             doc = {"language": "query", "views": {name: view}}
+            if partitioned is not None:
+                doc["options"] = {"partitioned": partitioned}
         reply = await _put(request, db, ddoc_id, doc)
         if reply.status == 409:
             continue

@@ -6,7 +6,7 @@
     /_x/...                        SERVER_ENDPOINTS["_x"]
     /{db}                          server.database (GET, HEAD, PUT, DELETE, POST a document)
     /{db}/_design/{name}           documents (the design document)
-    /{db}/_design/{name}/_x/...    DESIGN_ENDPOINTS["_x"] (views and the like, from the query side)
+    /{db}/_design/{name}/_x/...    DESIGN_ENDPOINTS["_x"] (views, shows, lists, updates: the query side)
     /{db}/_design/{name}/{att}     attachments
     /{db}/_local/{name}            local documents
     /{db}/_x/...                   DB_ENDPOINTS["_x"]
@@ -30,6 +30,7 @@ from . import (  # noqa: F401 (they register their endpoints)
     maintenance,
     mango,
     partitions,
+    render,
     revisions,
     server,
     view_endpoints,

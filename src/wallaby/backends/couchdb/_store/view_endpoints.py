@@ -16,6 +16,12 @@ Rules kept here (checked against CouchDB 3.5):
   (``{"db", "name": null, "roles": ["_admin"]}``: the process owns it) and
   the database's security object.
 - ``_view_cleanup`` drops the indexes of design documents gone or changed.
+- In a partitioned database a design document's views are partitioned
+  unless its ``options.partitioned`` is false: a query of one needs
+  ``/{db}/_partition/{p}/...`` and reads the rows of ``{p}:...`` documents
+  only (``total_rows`` and ``offset`` count in the partition); a
+  global view refuses a partition. Both refusals are ``400
+  query_parse_error``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import orjson
 from .alldocs import rows_reply
 from .database import LocalDb
 from .errors import HttpError, NotFound, method_not_allowed
-from .extensions import HOOKS, design_endpoint
+from .extensions import HOOKS, PARTITIONED, design_endpoint
 from .js import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, JSError, Sandbox, sandbox_for
 from .reads import ReadOptions, read_revision, read_row, render_revision
 from .requests import Reply, Request, collect, json_reply
@@ -40,6 +46,7 @@ from .views import (
     Design,
     Index,
     Query,
+    QueryError,
     check_design,
     drop_unused,
     index_for,
@@ -49,7 +56,7 @@ from .views import (
     skip_limit,
 )
 
-__all__ = ["view", "view_info", "install"]
+__all__ = ["design_of", "install", "one_query", "security_object", "user_context", "view", "view_info"]
 
 _EXTENSION = "views"
 
@@ -91,7 +98,7 @@ def all_designs(conn: sqlite3.Connection) -> list[tuple[str, str, bytes]]:
     ).fetchall()
 
 
-async def _design(request: Request, db: LocalDb, ddoc_id: str) -> Design:
+async def design_of(request: Request, db: LocalDb, ddoc_id: str) -> Design:
     ddoc = await db.read(request.runtime, read_design, ddoc_id)
     if ddoc is None:
         raise NotFound("missing")
@@ -190,7 +197,7 @@ def _map_keys(conn: sqlite3.Connection, index: Index, view: int, query: Query) -
     options = query.o
     out: list[bytes] = []
     for key in options.keys or []:
-        for _, docid, _, k, v in key_rows(conn, index, view, key, options.descending, MISSING):
+        for _, docid, _, k, v in key_rows(conn, index, view, key, options.descending, MISSING, query.span.partition):
             out.append(_map_row(conn, docid, k, v, options))
     return out[options.skip :] if options.limit is None else out[options.skip : options.skip + options.limit]
 
@@ -206,7 +213,7 @@ def _reduced(conn: sqlite3.Connection, index: Index, view: int, query: Query) ->
     if options.keys is not None:
         groups = []
         for key in options.keys:
-            found = key_rows(conn, index, view, key, options.descending, MISSING)
+            found = key_rows(conn, index, view, key, options.descending, MISSING, query.span.partition)
             if found:
                 groups += list(reduce_groups(rows_of(found), source, "exact", box))
     else:
@@ -238,10 +245,22 @@ def _reduce_blocking(db: LocalDb, index: Index, view: int, query: Query) -> list
 # --- the endpoints ------------------------------------------------------------------------------------
 
 
-async def _one_query(request: Request, db: LocalDb, design: Design, name: str, options: ViewOptions) -> Reply:
+def _partition(request: Request, db: LocalDb, design: Design) -> str | None:
+    """The partition a query reads (``couch_mrview_util:validate_args``): a partitioned view wants one."""
+    if design.partitioned_in(db.partitioned):
+        if request.partition is None:
+            raise QueryError(400, "query_parse_error", "`partition` parameter is mandatory for queries to this view.")
+        return request.partition
+    if request.partition is not None:
+        raise QueryError(400, "query_parse_error", "`partition` parameter is not supported in this design doc")
+    return None
+
+
+async def one_query(request: Request, db: LocalDb, design: Design, name: str, options: ViewOptions) -> Reply:
     try:
         view, reduce_source = design.view(name)
         query = Query(options, reduce_source, MISSING)
+        query.span.partition = _partition(request, db, design)
     except JSError as exc:
         raise http_error(exc) from None
     views = state_of(db)
@@ -260,6 +279,9 @@ async def _one_query(request: Request, db: LocalDb, design: Design, name: str, o
         return rows_reply(head, once())
     state = await db.read(runtime, index.state)
     seq, _, counts = state or (0, 0, [0] * (view + 1))
+    if query.span.partition is not None and state is not None:
+        counts = list(counts)
+        counts[view] = await db.read(runtime, index.count_in_partition, view, query.span.partition)
     head["total_rows"] = counts[view]
     if options.keys is not None:
         if options.update_seq:
@@ -300,7 +322,7 @@ async def view(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> 
         raise method_not_allowed("GET,HEAD,POST")
     if not rest or not rest[0] or len(rest) > 2 or (len(rest) == 2 and rest[1] != "queries"):
         raise NotFound("missing")
-    design = await _design(request, db, ddoc_id)
+    design = await design_of(request, db, ddoc_id)
     body: dict[str, Any] | None = None
     if request.method == "POST":
         raw = await request.read_body()
@@ -311,7 +333,7 @@ async def view(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> 
         assert body is not None
         return await _queries(request, db, design, rest[0], body)
     options = await ViewOptions.of(request, body)
-    return await _one_query(request, db, design, rest[0], options)
+    return await one_query(request, db, design, rest[0], options)
 
 
 async def _queries(request: Request, db: LocalDb, design: Design, name: str, body: dict[str, Any]) -> Reply:
@@ -320,7 +342,7 @@ async def _queries(request: Request, db: LocalDb, design: Design, name: str, bod
         options = await ViewOptions.of(sub)
         if keys is not None:
             options.keys = keys
-        reply = await _one_query(request, db, design, name, options)
+        reply = await one_query(request, db, design, name, options)
         results.append(orjson.loads(await collect(reply)))
     return json_reply(200, {"results": results})
 
@@ -328,7 +350,7 @@ async def _queries(request: Request, db: LocalDb, design: Design, name: str, bod
 @design_endpoint("_info")
 async def view_info(request: Request, db: LocalDb, ddoc_id: str, rest: list[str]) -> Reply:
     """``GET /{db}/_design/{ddoc}/_info``: the state of the design document's index."""
-    design = await _design(request, db, ddoc_id)
+    design = await design_of(request, db, ddoc_id)
     views = state_of(db)
     index = index_for(views.indexes, design, views.time_limit, views.memory_limit)
 
@@ -385,6 +407,18 @@ def _design_check(ddoc: dict[str, Any]) -> None:
         raise http_error(exc) from None
 
 
+def security_object(db: LocalDb) -> dict[str, Any]:
+    """The database's ``_security`` object, as design functions see it (``secObj``)."""
+    security = db.counters.get("security")
+    found: dict[str, Any] = orjson.loads(security) if isinstance(security, str) else (security or {})
+    return found
+
+
+def user_context(db: LocalDb) -> dict[str, Any]:
+    """The ``userCtx`` of every request to the embedded store: the process owns it, as an admin."""
+    return {"db": db.name, "name": None, "roles": ["_admin"]}
+
+
 def _validator(db: LocalDb, conn: sqlite3.Connection) -> Callable[[dict[str, Any], dict[str, Any] | None], None] | None:
     """The ``validate_doc_update`` functions of ``db`` as one check, or None when it has none."""
     views = state_of(db)
@@ -401,9 +435,8 @@ def _validator(db: LocalDb, conn: sqlite3.Connection) -> Callable[[dict[str, Any
     functions = views.validators[1]
     if not functions:
         return None
-    security = db.counters.get("security")
-    sec_obj = orjson.loads(security) if isinstance(security, str) else (security or {})
-    user_ctx = {"db": db.name, "name": None, "roles": ["_admin"]}
+    sec_obj = security_object(db)
+    user_ctx = user_context(db)
 
     def check(new_doc: dict[str, Any], old_doc: dict[str, Any] | None) -> None:
         if new_doc.get("_id", "").startswith("_design/"):
@@ -431,6 +464,7 @@ def install() -> None:
     HOOKS.view_cleanup = _cleanup
     HOOKS.compact_design = _compact_design
     HOOKS.database_deleted = _deleted
+    PARTITIONED.add("_view")
 
 
 install()

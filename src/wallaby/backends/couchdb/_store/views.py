@@ -14,7 +14,10 @@ Rules kept here (``couch_mrview`` in CouchDB):
   the default), in batches of documents read by seq, each batch one
   transaction: the document's old rows go, its new ones come. Design
   documents are mapped only with ``options.include_design``; deleted
-  documents only lose their rows. ``update=false`` (``stale=ok``) reads the
+  documents only lose their rows. The documents of a batch go to the map
+  functions a couple of hundred per call: QuickJS holds the GIL while it
+  runs, and the event loop's thread must not wait for it long.
+  ``update=false`` (``stale=ok``) reads the
   index as it is; ``update=lazy`` (``stale=update_after``) reads it, then
   updates it in the background.
 - A map that throws for a document is logged and the document emits
@@ -30,7 +33,6 @@ Rules kept here (``couch_mrview`` in CouchDB):
 from __future__ import annotations
 
 import hashlib
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -54,9 +56,9 @@ __all__ = [
     "index_for",
 ]
 
-log = logging.getLogger("wallaby.backends.couchdb.store.views")
 
 BATCH = 2000  # documents per update transaction
+MAP_CALL = 200  # documents per call into JavaScript: a few ms, so the event loop's thread gets the GIL soon
 PAGE = 1000  # rows per read
 
 SCHEMA = """
@@ -91,6 +93,8 @@ class Design:
         self.include_design = bool(options.get("include_design")) if isinstance(options, dict) else False
         self.local_seq = bool(options.get("local_seq")) if isinstance(options, dict) else False
         self.partitioned = bool(options.get("partitioned")) if isinstance(options, dict) else False
+        said = options.get("partitioned") if isinstance(options, dict) else None
+        self.partitioned_option = said if isinstance(said, bool) else None
         self.lib = views.get("lib") if isinstance(views, dict) else None
         self.names: list[str] = []
         self.maps: list[str] = []
@@ -125,6 +129,10 @@ class Design:
                 option=orjson.OPT_SORT_KEYS,
             )
         ).hexdigest()
+
+    def partitioned_in(self, db_partitioned: bool) -> bool:
+        """Are the views partitioned: in a partitioned database, unless ``options.partitioned`` is false."""
+        return db_partitioned and self.partitioned_option is not False
 
     def view(self, name: str) -> tuple[int, str | None]:
         """(index row number, reduce source) of view ``name``; 404 when there is none."""
@@ -293,7 +301,11 @@ class Index:
                 for seq, docid, rev, _, atts, body in live
             ]
             keys = ["map:" + source for source in self.design.map_sources]
-            results = self.sandbox().map(keys, (b"[" + b",".join([doc for _, _, doc in mapped]) + b"]").decode())
+            box = self.sandbox()
+            results = []
+            for start in range(0, len(mapped), MAP_CALL):  # QuickJS holds the GIL for a whole call
+                docs = b"[" + b",".join([doc for _, _, doc in mapped[start : start + MAP_CALL]]) + b"]"
+                results += box.map(keys, docs.decode())
         rows = []
         dumps = orjson.dumps
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
@@ -328,6 +340,10 @@ class Index:
         return int(
             conn.execute(f"SELECT count(*) FROM {self.table} WHERE view = ? AND {where}", (view, *args)).fetchone()[0]
         )
+
+    def count_in_partition(self, conn: sqlite3.Connection, view: int, partition: str) -> int:
+        sql = f"SELECT count(*) FROM {self.table} WHERE view = ? AND id >= ? AND id < ?"
+        return int(conn.execute(sql, (view, partition + ":", partition + ";")).fetchone()[0])
 
     def size(self, conn: sqlite3.Connection) -> int:
         """Bytes of JSON the index holds (keys and values), for ``_info``'s sizes."""
@@ -409,6 +425,12 @@ class Span:
         self.start = None if start is missing else (sort_key(start), start_id)
         self.end = None if end is missing else (sort_key(end), end_id)
         self.inclusive_end = inclusive_end
+        self.partition: str | None = None  # only the rows of documents ``{partition}:...``
+
+    def _in_partition(self, clauses: list[str], args: list[Any]) -> None:
+        if self.partition is not None:
+            clauses.append("id >= ? AND id < ?")
+            args += [self.partition + ":", self.partition + ";"]
 
     def _bound(self, point: tuple[bytes, str | None], upper: bool, inclusive: bool) -> tuple[str, list[Any]]:
         key, docid = point
@@ -432,6 +454,7 @@ class Span:
         if after is not None:
             clauses.append("(key, id, dup) < (?, ?, ?)" if self.descending else "(key, id, dup) > (?, ?, ?)")
             args += list(after)
+        self._in_partition(clauses, args)
         return " AND ".join(clauses) or "1", args
 
     def where_before(self) -> tuple[str, list[Any]]:
@@ -439,7 +462,9 @@ class Span:
         if self.start is None:
             return "0", []
         clause, args = self._bound(self.start, upper=not self.descending, inclusive=False)
-        return clause, args
+        clauses = [clause]
+        self._in_partition(clauses, args)
+        return " AND ".join(clauses), args
 
     def is_empty(self) -> bool:
         """Does the range run backwards (CouchDB refuses that with a 400)?"""
@@ -552,10 +577,17 @@ def skip_limit(items: Iterator[Any], skip: int, limit: int | None) -> Iterator[A
 
 
 def key_rows(
-    conn: sqlite3.Connection, index: Index, view: int, key: Any, descending: bool, missing: Any
+    conn: sqlite3.Connection,
+    index: Index,
+    view: int,
+    key: Any,
+    descending: bool,
+    missing: Any,
+    partition: str | None = None,
 ) -> list[tuple[bytes, str, int, bytes, bytes]]:
-    """Every row of ``view`` whose key collates equal to ``key``."""
+    """Every row of ``view`` whose key collates equal to ``key`` (in ``partition`` only, when given)."""
     span = Span(key, key, None, None, True, False, missing)
+    span.partition = partition
     found = []
     after = None
     while True:

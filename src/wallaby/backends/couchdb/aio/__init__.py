@@ -16,11 +16,18 @@ from .._api import database as _database, server as _server
 from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
-from .._core.public import FLAVOURED, SHARED
+from .._core.public import FLAVOURED, RESULTS, SHARED
+from .._replicator.progress import (
+    ReplicationEvent as ReplicationEvent,
+    ReplicationResult as ReplicationResult,
+    SyncResult as SyncResult,
+)
+from .._replicator.replication import Replication as _Replication, replicate as _replicate
+from .._replicator.sync import Sync as _Sync, sync as _sync
 from .._store.flavour import store_or
 from ._runtime import AioRuntime
 
-__all__ = [*FLAVOURED, *SHARED]
+__all__ = [*FLAVOURED, *SHARED, *RESULTS]
 
 
 class Follower(_feeds.Follower):
@@ -42,3 +49,16 @@ class Database(_database.Database):
 
 
 Server._database_class = Database
+
+
+class Replication(_Replication):
+    __doc__ = _Replication.__doc__
+
+
+class Sync(_Sync):
+    __doc__ = _Sync.__doc__
+    _replication_class = Replication
+
+
+replicate = _replicate
+sync = _sync

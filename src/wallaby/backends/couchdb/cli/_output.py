@@ -101,9 +101,13 @@ class Lines:
 
 
 class ProgressBar:
-    """Documents done, per second, and the time left: on a terminal (stderr) only."""
+    """Documents done, per second, and the time left: on a terminal (stderr) only.
 
-    def __init__(self, what: str, total: int | None, done: int = 0) -> None:
+    ``counts`` names more numbers shown after the rate (``pending``,
+    ``failed``...), set with ``update(..., name=value)``.
+    """
+
+    def __init__(self, what: str, total: int | None, done: int = 0, counts: Sequence[str] = ()) -> None:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         console = Console(stderr=True)
@@ -113,13 +117,15 @@ class ProgressBar:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]} docs/s"),
+                *(TextColumn(f"{{task.fields[{name}]}} {name}") for name in counts),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 console=console,
                 transient=False,
             )
-            self._task = self._progress.add_task(what, total=total, completed=done, rate="-")
+            unknown: dict[str, Any] = {name: "-" for name in counts}
+            self._task = self._progress.add_task(what, total=total, completed=done, rate="-", **unknown)
 
     def advance(self, count: int) -> None:
         """``count`` more documents done."""
@@ -127,10 +133,11 @@ class ProgressBar:
             self._progress.advance(self._task, count)
             self._show_rate(self._progress, self._task)
 
-    def update(self, done: int, total: int | None) -> None:
-        """Set the count done (and the total, when it is known better now)."""
+    def update(self, done: int, total: int | None, **counts: int) -> None:
+        """Set the count done (and the total, when it is known better now), and the ``counts``."""
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, total=total)
+            shown: dict[str, Any] = {name: f"{value:,}" for name, value in counts.items()}
+            self._progress.update(self._task, completed=done, total=total, **shown)
             self._show_rate(self._progress, self._task)
 
     @staticmethod

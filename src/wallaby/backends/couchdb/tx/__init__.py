@@ -25,12 +25,19 @@ from .._api import database as _database, server as _server
 from .._core import feeds as _feeds, streams as _streams
 from .._core.client import Flavour
 from .._core.public import *  # noqa: F403
-from .._core.public import FLAVOURED, SHARED
+from .._core.public import FLAVOURED, RESULTS, SHARED
+from .._replicator.progress import (
+    ReplicationEvent as ReplicationEvent,
+    ReplicationResult as ReplicationResult,
+    SyncResult as SyncResult,
+)
+from .._replicator.replication import Replication as _Replication, replicate as _replicate
+from .._replicator.sync import Sync as _Sync, sync as _sync
 from .._store.flavour import store_or
 from ._coroutines import as_deferred
 from ._runtime import TwistedRuntime
 
-__all__ = [*FLAVOURED, *SHARED]
+__all__ = [*FLAVOURED, *SHARED, *RESULTS]
 
 C = TypeVar("C", bound=type)
 
@@ -76,3 +83,18 @@ class Database(_database.Database):
 
 
 Server._database_class = Database
+
+
+@_deferred_api
+class Replication(_Replication):
+    __doc__ = _Replication.__doc__
+
+
+@_deferred_api
+class Sync(_Sync):
+    __doc__ = _Sync.__doc__
+    _replication_class = Replication
+
+
+replicate = _returns_deferred(_replicate)
+sync = _returns_deferred(_sync)

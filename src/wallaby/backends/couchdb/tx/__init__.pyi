@@ -6,11 +6,14 @@ from collections.abc import AsyncIterable, Callable, Iterable, Mapping, MutableM
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from twisted.internet.defer import Deferred
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
 from wallaby.backends.couchdb._api.conflicts import Chooser
 from wallaby.backends.couchdb._api.design import Rendered
+from wallaby.backends.couchdb._api.open_revs import Revision
 from wallaby.backends.couchdb._core.feeds import StatusCallback, _Batches
+from wallaby.backends.couchdb._replicator.options import ReplicationOptions
+from wallaby.backends.couchdb._replicator.progress import EventIterator
 
 from .._core.public import (
     Backoff as Backoff,
@@ -44,12 +47,21 @@ from .._core.public import (
     ViewServerError as ViewServerError,
     ViewUnauthorized as ViewUnauthorized,
 )
+from .._replicator.progress import (
+    ReplicationEvent as ReplicationEvent,
+    ReplicationResult as ReplicationResult,
+    SyncResult as SyncResult,
+)
 
 __all__ = [
     "Server",
     "Database",
     "Follower",
     "Stream",
+    "Replication",
+    "Sync",
+    "replicate",
+    "sync",
     "Backoff",
     "TLSConfig",
     "BadRequest",
@@ -80,6 +92,9 @@ __all__ = [
     "ViewPreconditionFailed",
     "ViewServerError",
     "ViewUnauthorized",
+    "ReplicationEvent",
+    "ReplicationResult",
+    "SyncResult",
 ]
 
 _T = TypeVar("_T")
@@ -209,7 +224,11 @@ class Database:
     def addConnectionStatusCallback(self, cb: StatusCallback) -> None: ...
     def all_docs(self, **params: Any) -> Deferred[Any]: ...
     def bulk_docs(
-        self, docs: Sequence[MutableMapping[str, Any]], new_edits: bool = ..., all_or_nothing: bool = ...
+        self,
+        docs: Sequence[MutableMapping[str, Any]],
+        new_edits: bool = ...,
+        all_or_nothing: bool = ...,
+        w: int | None = ...,
     ) -> Deferred[list[dict[str, Any]]]: ...
     def bulk_get(
         self, docs: Sequence[str | Mapping[str, Any]], revs: bool = ..., latest: bool = ...
@@ -238,6 +257,7 @@ class Database:
         type: str | None = ...,
         partial_filter_selector: Mapping[str, Any] | None = ...,
         partitioned: bool | None = ...,
+        w: int | None = ...,
     ) -> Deferred[dict[str, Any]]: ...
     def delete(self, doc: MutableMapping[str, Any]) -> Deferred[Any]: ...
     def delete_attachment(self, doc: MutableMapping[str, Any], name: str) -> Deferred[Any]: ...
@@ -367,6 +387,9 @@ class Database:
         partition: str | None = ...,
         **options: Any,
     ) -> Stream[dict[str, Any]]: ...
+    def stream_open_revs(
+        self, id: str, revs: Sequence[str] | str = ..., *, latest: bool = ..., atts_since: Sequence[str] | None = ...
+    ) -> Stream[Revision]: ...
     def stream_view(self, path: str, **params: Any) -> Stream[dict[str, Any]]: ...
     def unchanges(
         self,
@@ -394,6 +417,7 @@ class Database:
 
 class Follower:
     last_seq: Any
+    pending: int | None
     def __aenter__(self) -> Deferred[Self]: ...
     def __aexit__(self, *exc: object) -> Deferred[None]: ...
     def __aiter__(self) -> Follower: ...
@@ -413,3 +437,59 @@ class Stream(Generic[_T]):
     def close(self) -> Deferred[None]: ...
     def run(self, callback: Callable[[_T], Any]) -> Deferred[None]: ...
     def to_list(self) -> Deferred[list[_T]]: ...
+
+class Replication:
+    replication_id: str | None
+    source: Database
+    state: str
+    target: Database
+    def __aenter__(self) -> Deferred[Self]: ...
+    def __aexit__(self, *exc: object) -> Deferred[None]: ...
+    def __init__(
+        self,
+        source: Database,
+        target: Database,
+        *,
+        continuous: bool = ...,
+        doc_ids: list[str] | None = ...,
+        selector: dict[str, Any] | None = ...,
+        filter: str | None = ...,
+        query_params: dict[str, Any] | None = ...,
+        since_seq: Any = ...,
+        create_target: bool = ...,
+        winning_revs_only: bool = ...,
+        batch_size: int = ...,
+        batches_in_flight: int = ...,
+        checkpoint_interval: float = ...,
+        use_checkpoints: bool = ...,
+        backoff: Backoff | None = ...,
+        progress: Callable[[ReplicationEvent], Any] | None = ...,
+    ) -> None: ...
+    def close(self) -> Deferred[ReplicationResult]: ...
+    def events(self) -> EventIterator: ...
+    @property
+    def result(self) -> ReplicationResult: ...
+    def start(self) -> None: ...
+    def wait(self) -> Deferred[ReplicationResult]: ...
+
+class Sync:
+    pull: Replication
+    push: Replication
+    def __aenter__(self) -> Deferred[Self]: ...
+    def __aexit__(self, *exc: object) -> Deferred[None]: ...
+    def __init__(
+        self, a: Database, b: Database, *, continuous: bool = ..., **options: Unpack[ReplicationOptions]
+    ) -> None: ...
+    def close(self) -> Deferred[SyncResult]: ...
+    def events(self) -> EventIterator: ...
+    @property
+    def result(self) -> SyncResult: ...
+    def start(self) -> None: ...
+    @property
+    def state(self) -> str: ...
+    def wait(self) -> Deferred[SyncResult]: ...
+
+def replicate(
+    source: Database, target: Database, **options: Unpack[ReplicationOptions]
+) -> Deferred[ReplicationResult]: ...
+def sync(a: Database, b: Database, **options: Unpack[ReplicationOptions]) -> Deferred[SyncResult]: ...
