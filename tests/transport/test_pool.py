@@ -310,6 +310,27 @@ async def test_a_streamed_request_body_is_pulled_at_the_pace_the_socket_takes_it
         assert doc["_rev"] == "2-b" and len(produced) == size // 65536
 
 
+async def test_a_body_in_memory_larger_than_the_socket_takes_arrives_whole_and_the_connection_goes_on(couch):
+    body = bytes(range(256)) * (32 * 4096)  # 32 MiB: the socket takes part of it, the rest waits its turn
+
+    def slow_reader(conn: Conn) -> None:
+        time.sleep(0.2)  # the client's first write fills the socket's buffers
+        while request := conn.read_request():
+            if request.method == "PUT":
+                assert request.body == body
+                conn.answer(201, b'{"ok":true,"id":"d","rev":"2-b"}')
+            else:
+                conn.answer()
+
+    with Scripted(slow_reader) as scripted:
+        server = couch.server(scripted.url)
+        doc = {"_id": "d", "_rev": "1-a"}
+        await server.database("db").put_attachment(doc, "big", body)
+        assert doc["_rev"] == "2-b"
+        assert await server.info() == {"ok": True}
+        assert scripted.connections == 1 and [r.method for r in scripted.requests] == ["PUT", "GET"]
+
+
 # --- cancelling and closing ---------------------------------------------------------------------
 
 
