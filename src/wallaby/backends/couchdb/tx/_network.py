@@ -142,7 +142,7 @@ class _Protocol(protocol.Protocol):
             transport.setTcpNoDelay(True)
         transport.registerProducer(self, True)
         # the pool calls the transport's own methods (a write through _sender), with no call in between
-        self.write = _sender(transport)  # type: ignore[method-assign]
+        self.write = _sender(transport)  # type: ignore[method-assign,assignment]
         self.pause_reading = transport.pauseProducing  # type: ignore[method-assign]
         self.resume_reading = transport.resumeProducing  # type: ignore[method-assign]
         _OPEN.add(self)
