@@ -141,7 +141,7 @@ class _Protocol(protocol.Protocol):
         if hasattr(transport, "setTcpNoDelay"):
             transport.setTcpNoDelay(True)
         transport.registerProducer(self, True)
-        # the pool calls the transport's own methods (a write through _sender), with no call in between
+        # the pool pauses and resumes through the transport's own methods; it writes through _sender
         self.write = _sender(transport)  # type: ignore[method-assign,assignment]
         self.pause_reading = transport.pauseProducing  # type: ignore[method-assign]
         self.resume_reading = transport.resumeProducing  # type: ignore[method-assign]
