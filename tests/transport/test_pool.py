@@ -311,7 +311,7 @@ async def test_a_streamed_request_body_is_pulled_at_the_pace_the_socket_takes_it
 
 
 async def test_a_body_in_memory_larger_than_the_socket_takes_arrives_whole_and_the_connection_goes_on(couch):
-    body = bytes(range(256)) * (32 * 4096)  # 32 MiB: the socket takes part of it, the rest waits its turn
+    body = bytes(range(256)) * (8 * 4096)  # 8 MiB: the socket takes part of it, the rest waits its turn
 
     def slow_reader(conn: Conn) -> None:
         time.sleep(0.2)  # the client's first write fills the socket's buffers
