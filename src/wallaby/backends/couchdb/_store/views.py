@@ -41,7 +41,7 @@ from typing import Any
 import orjson
 
 from .collate import sort_key
-from .js import JSError, Sandbox, sandbox_for
+from .js import JSError, Sandbox, leaves_arguments_alone, sandbox_for
 from .reduce import Row, check_reduce, reduce_rows
 from .selector import index_rows
 
@@ -212,6 +212,8 @@ class Index:
         self.time_limit = time_limit
         self.memory_limit = memory_limit
         self.lock = threading.Lock()  # one updater at a time
+        sources = design.map_sources + [r for r in design.reduces if r is not None and not r.startswith("_")]
+        self.freeze = not all(leaves_arguments_alone(source) for source in sources)
 
     def sandbox(self) -> Sandbox:
         box = sandbox_for(self.signature, self.time_limit, self.memory_limit, self.design.id)
@@ -305,7 +307,7 @@ class Index:
             results = []
             for start in range(0, len(mapped), MAP_CALL):  # QuickJS holds the GIL for a whole call
                 docs = b"[" + b",".join([doc for _, _, doc in mapped[start : start + MAP_CALL]]) + b"]"
-                results += box.map(keys, docs.decode())
+                results += box.map(keys, docs.decode(), self.freeze)
         rows = []
         dumps = orjson.dumps
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
