@@ -310,17 +310,18 @@ class Index:
                 results += box.map(keys, docs.decode(), self.freeze)
         rows = []
         dumps = orjson.dumps
+        sort_keys: dict[bytes, bytes] = {}  # a key's JSON -> its sort key: a batch repeats keys
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
             for view, emitted in enumerate(per_view):
                 if not emitted:
                     continue
                 counts[view] += len(emitted)
-                if len(emitted) == 1:
-                    key, value = emitted[0]
-                    rows.append((view, sort_key(key), docid, 0, dumps(key), dumps(value)))
-                    continue
                 for dup, (key, value) in enumerate(emitted):
-                    rows.append((view, sort_key(key), docid, dup, dumps(key), dumps(value)))
+                    k = dumps(key)
+                    sk = sort_keys.get(k)
+                    if sk is None:
+                        sk = sort_keys[k] = sort_key(key)
+                    rows.append((view, sk, docid, dup, k, dumps(value)))
         conn.executemany(f"INSERT INTO {table} (view, key, id, dup, k, v) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     # --- reading ----------------------------------------------------------------------------
