@@ -12,7 +12,9 @@ Rules kept here (``couch_mrview`` in CouchDB):
   of emission); ``view_index`` holds each index's seq and row counts.
 - An index is brought up to the database's seq before a query (``update=true``,
   the default), in batches of documents read by seq, each batch one
-  transaction: the document's old rows go, its new ones come. Design
+  transaction: the document's old rows go, its new ones come. A build that
+  found the index empty when the database was at seq S knows that a
+  document still at a seq up to S has no rows, and looks for none. Design
   documents are mapped only with ``options.include_design``; deleted
   documents only lose their rows. The documents of a batch go to the map
   functions a couple of hundred per call: QuickJS holds the GIL while it
@@ -253,8 +255,15 @@ class Index:
 
     # --- updating (on the writer connection, in its transaction) ---------------------------
 
-    def update_batch(self, conn: sqlite3.Connection, purge_seq: int) -> tuple[int, bool]:
-        """Map the next batch of changed documents; (seq reached, whether more are left)."""
+    def update_batch(
+        self, conn: sqlite3.Connection, purge_seq: int, unindexed_up_to: int = 0
+    ) -> tuple[int, bool, bool]:
+        """Map the next batch of changed documents; (seq reached, whether more are left, whether the index was empty).
+
+        ``unindexed_up_to``: a seq up to which documents are known to have no
+        rows yet (the database's seq when the index was seen empty), so their
+        old rows need not be looked for.
+        """
         self.create(conn)
         state = self.state(conn)
         assert state is not None
@@ -267,21 +276,22 @@ class Index:
         changed = conn.execute(
             "SELECT seq, id, rev, deleted, atts, body FROM docs WHERE seq > ? ORDER BY seq LIMIT ?", (seq, BATCH)
         ).fetchall()
+        empty = seq == 0
         if changed:
-            self._apply(conn, changed, seq == 0, counts)
+            self._apply(conn, changed, changed[-1][0] if empty else unindexed_up_to, counts)
             seq = changed[-1][0]
         conn.execute(
             "UPDATE view_index SET seq = ?, purge_seq = ?, counts = ? WHERE sig = ?",
             (seq, purge_seq, orjson.dumps(counts).decode(), self.signature),
         )
-        return seq, len(changed) == BATCH
+        return seq, len(changed) == BATCH, empty
 
-    def _apply(self, conn: sqlite3.Connection, changed: list[Any], fresh: bool, counts: list[int]) -> None:
+    def _apply(self, conn: sqlite3.Connection, changed: list[Any], unindexed_up_to: int, counts: list[int]) -> None:
         table = self.table
-        if not fresh:  # the rows of the documents' older versions go, in one statement
-            ids = orjson.dumps([row[1] for row in changed]).decode()
+        indexed = [row[1] for row in changed if row[0] > unindexed_up_to]
+        if indexed:  # the rows of the documents' older versions go, in one statement
             sql = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?)) RETURNING view"
-            for (view,) in conn.execute(sql, (ids,)).fetchall():
+            for (view,) in conn.execute(sql, (orjson.dumps(indexed).decode(),)).fetchall():
                 counts[view] -= 1
         live = [
             row for row in changed if not row[3] and (self.design.include_design or not row[1].startswith("_design/"))
