@@ -45,7 +45,7 @@ import orjson
 from .collate import sort_key
 from .js import JSError, Sandbox, leaves_arguments_alone, sandbox_for
 from .reduce import Row, check_reduce, reduce_rows
-from .selector import index_rows
+from .selector import field_path, index_rows
 
 __all__ = [
     "BATCH",
@@ -302,10 +302,11 @@ class Index:
         if self.design.language == "query":  # Mango: the document as a dict, no JSON round trip
             maps = [self.design.query_maps[source] for source in self.design.map_sources]
             mapped = [(seq, docid, b"") for seq, docid, *_ in live]
-            results = [
-                [index_rows(m, _mango_doc(docid, rev, atts, body)) for m in maps]
-                for _, docid, rev, _, atts, body in live
-            ]
+            whole = any(_reads_special_members(m) for m in maps)
+            results = []
+            for _, docid, rev, _, atts, body in live:
+                doc = _mango_doc(docid, rev, atts, body) if whole else orjson.loads(body)
+                results.append([index_rows(m, doc) for m in maps])
         else:
             local_seq = self.design.local_seq
             mapped = [
@@ -386,6 +387,13 @@ def _mango_doc(docid: str, rev: str, atts: bytes | None, body: bytes) -> dict[st
     if atts:
         doc["_attachments"] = {name: {**info, "stub": True} for name, info in orjson.loads(atts).items()}
     return doc
+
+
+def _reads_special_members(mapping: dict[str, Any]) -> bool:
+    """Does a json index read ``_id``, ``_rev`` or ``_attachments`` (or, with a partial filter, maybe)?"""
+    return bool(mapping.get("partial_filter_selector")) or any(
+        field_path(field)[0].startswith("_") for field in mapping["fields"]
+    )
 
 
 def drop_unused(conn: sqlite3.Connection, used: set[str]) -> list[str]:
