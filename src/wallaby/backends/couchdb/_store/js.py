@@ -554,8 +554,12 @@ _SAFE_CALLS = frozenset(
     {"if", "for", "while", "switch", "catch", "return", "typeof", "function", "emit", "log", "sum", "isArray", "toJSON"}
 )
 _ASSIGNMENT = re.compile(r"(?<![=!<>])=(?![=>])|<<=|>>=|\+\+|--")
-_WORD = re.compile(r"[A-Za-z0-9_$]+")
-_GROUPING_AFTER = frozenset("(,!&|?:{};+-*%<>[~^")
+_WORD = re.compile(r"[\w$]+")
+_CALLED = re.compile(r"(?<![\w$])([\w$]+)\s*$")  # the name a ``(`` follows
+_METHOD = re.compile(r"\.\s*[\w$]+\s*$")
+_ARRAY_IS_ARRAY = re.compile(r"(?<![\w$.])Array\s*\.\s*isArray\s*$")
+_DECLARATION = re.compile(r"(?<![\w$.])function\s+[\w$]+\s*$")
+_GROUPING_AFTER = frozenset("(,=!&|?:{};+-*%<>[~^")
 
 
 def leaves_arguments_alone(source: str) -> bool:
@@ -565,29 +569,28 @@ def leaves_arguments_alone(source: str) -> bool:
     changes nothing, never yes to one that could: no assignment (``=``
     outside comparisons and ``=>``, ``++``, ``--``), no ``delete``/``new``,
     no template literal, no ``/`` (a comment or a regular expression could
-    hide the rest), and every ``(`` opens a group or calls one of
-    ``_SAFE_CALLS`` (or declares ``function name(``).
+    hide the rest), and every ``(`` opens a group, declares ``function
+    name(``, or calls ``Array.isArray`` or one of ``_SAFE_CALLS`` (a
+    function of that name declared in the source is read by the same rules).
     """
     if "`" in source or "/" in source or _ASSIGNMENT.search(source):
         return False
     words = _WORD.findall(source)
     if "delete" in words or "new" in words:
         return False
-    for at in [i for i, c in enumerate(source) if c == "("]:
+    for at, c in enumerate(source):
+        if c != "(":
+            continue
         before = source[:at].rstrip()
         if not before or before[-1] in _GROUPING_AFTER:
             continue
-        word = _WORD.search(before[::-1])
-        if word is None or word.start() != 0:
+        called = _CALLED.search(before)
+        if called is None:
             return False
-        name = word.group()[::-1]
-        rest = before[: len(before) - len(name)].rstrip()
-        if rest.endswith("."):  # a method: whatever the object holds, but Array.isArray
-            if name != "isArray" or _WORD.findall(rest)[-1:] != ["Array"] or not rest[:-1].rstrip().endswith("Array"):
+        if _METHOD.search(before):  # whatever the object holds
+            if not _ARRAY_IS_ARRAY.search(before):
                 return False
-        elif name in _SAFE_CALLS:
-            continue
-        elif not rest.endswith("function") or (len(rest) > 8 and _WORD.fullmatch(rest[-9])):
+        elif called.group(1) not in _SAFE_CALLS and not _DECLARATION.search(before):
             return False
     return True
 
