@@ -47,6 +47,15 @@ async def test_find_sorts_by_field_names_too(couch):
     assert [doc["n"] for doc in answer["docs"]] == [21, 23, 25, 27, 29]
 
 
+async def test_an_index_may_hold_the_document_id(couch):
+    db = await mango_db(couch)
+    await db.create_index(["type", "_id"], name="type-id", ddoc="by-type-id", **couch.all_copies)
+    answer = await db.find(
+        {"type": "a", "_id": {"$gt": "m20"}}, fields=["_id"], sort=["type", "_id"], use_index="by-type-id"
+    )
+    assert ids(answer["docs"]) == ["m22", "m24", "m26", "m28", "m30"]
+
+
 async def test_find_on_a_nested_field_and_with_operators(couch):
     db = await mango_db(couch)
     answer = await db.find({"nested.x": 0, "n": {"$in": [3, 4, 6, 7]}}, fields=["_id"])

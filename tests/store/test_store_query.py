@@ -37,3 +37,33 @@ async def test_a_view_build_leaves_the_loop_free(couch, tmp_path):
     # for a whole batch, or the loop's thread doing the work, would wait far longer, batch after
     # batch. One long wait alone is a busy machine pausing the process, which the tests share.
     assert sorted(lags)[-2] < 0.5, sorted(lags)[-5:]
+
+
+async def test_a_document_changed_in_the_middle_of_a_build_keeps_only_its_new_rows(couch, tmp_path, monkeypatch):
+    # A build that found the index empty skips looking for old rows of the documents it had not reached;
+    # a document it had reached and that changed since must still lose its old row.
+    from wallaby.backends.couchdb._store import views
+    from wallaby.backends.couchdb._store.store import acquire_store, release_store
+    from wallaby.backends.couchdb._store.view_endpoints import _update_batch
+
+    url = tmp_path.as_uri()
+    db = await store_db(couch, url)
+    await db.put_design("d", views={"by_n": "function(doc){ emit(doc.n, null); }"})
+    await db.save({"docs": [{"_id": f"d{n}", "n": n} for n in range(6)]})
+    monkeypatch.setattr(views, "BATCH", 3)
+    store = acquire_store(url)
+    try:
+        local = store.get(db.name)
+        index = views.Index(views.Design("_design/d", await db.get("_design/d")), 5.0, 64 << 20)
+        target = local.update_seq
+        _, more, empty = local.write_blocking(_update_batch, index, 0, 0)  # the design document, d0 and d1
+        assert more and empty
+        d0 = await db.get("d0")
+        await db.save(d0 | {"n": 100})
+        while more:
+            _, more, empty = local.write_blocking(_update_batch, index, 0, target)
+            assert not empty
+    finally:
+        release_store(store)
+    rows = await db.view("d/by_n", update="false")
+    assert [(row["id"], row["key"]) for row in rows] == [(f"d{n}", n) for n in range(1, 6)] + [("d0", 100)]

@@ -8,7 +8,7 @@ import time
 import orjson
 import pytest
 
-from wallaby.backends.couchdb._store.js import FROZEN_TIME_MS, JSError, JSLimitError, Sandbox
+from wallaby.backends.couchdb._store.js import FROZEN_TIME_MS, JSError, JSLimitError, Sandbox, leaves_arguments_alone
 
 
 def docs(*items: dict) -> str:
@@ -54,6 +54,50 @@ def test_a_map_sees_couchdbs_helpers_and_a_frozen_document() -> None:
         "function(doc) { doc.x = 1; emit(isArray(doc.list), [sum(doc.list), toJSON(doc.list), doc.x || null]) }",
     )
     assert box.map(["m"], docs({"_id": "a", "list": [1, 2]})) == [[[[True, [3, "[1,2]", None]]]]]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "function (doc) { emit(doc.type, 1); }",
+        "function(doc) { if (doc.type === 'post' && doc.n >= 2) emit([doc.a, doc['b']], doc) }",
+        "(doc) => emit(doc._id, null)",
+        "function(doc) { if (Array.isArray(doc.tags) && !isArray(doc.x)) emit(toJSON(doc.tags), sum(doc.tags)) }",
+        "function(keys, values, rereduce) { return sum(values); }",
+    ],
+)
+def test_functions_that_only_read_their_document_are_told_apart(source: str) -> None:
+    assert leaves_arguments_alone(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "function(doc) { doc.x = 1; emit(doc.x, 1) }",
+        "function(doc) { doc.n++ }",
+        "function(doc) { doc.n >>= 1 }",
+        "function(doc) { delete doc.n }",
+        "function(doc) { doc.tags.push(1) }",
+        "function(doc) { doc.tags.forEach(doc.tags.push, doc.tags) }",
+        "function(doc) { emit(1, {sum: [].push}.sum(doc.tags)) }",
+        "function(doc) { Object.assign(doc, {n: 1}) }",
+        "function(doc) { (function(){ })() }",
+        "function(doc) { doc.tags.push`x` }",
+        "function(doc) { emit(doc.n, 1) } // a comment: the text is not read further",
+        "function(doc) { emit(require('views/lib/x').f(doc), 1) }",
+        "function(doc) { emit(new Date(), 1) }",
+    ],
+)
+def test_functions_that_could_change_their_document_are_not_passed(source: str) -> None:
+    assert not leaves_arguments_alone(source)
+
+
+def test_an_unfrozen_run_gives_what_a_frozen_one_gives_to_a_function_that_only_reads() -> None:
+    box = Sandbox()
+    source = "function(doc) { if (doc.list) emit([doc._id, doc.list], {n: doc.n}) }"
+    box.compile("m", source)
+    batch = docs({"_id": "a", "list": [1, {"b": 2}], "n": 1}, {"_id": "b"})
+    assert box.map(["m"], batch, freeze=False) == box.map(["m"], batch) == [[[[["a", [1, {"b": 2}]], {"n": 1}]]], [[]]]
 
 
 def test_require_loads_commonjs_modules_from_views_lib() -> None:

@@ -22,6 +22,9 @@ Rules kept here:
   as ``require('views/lib/name')``); the document is frozen, as CouchDB seals
   it. A map that throws for a document is logged and emits nothing for it;
   ``throw 'fatal_error'`` fails the whole run (``map_runtime_error``).
+  Freezing is most of what a call costs for a simple map, so it is skipped
+  when no function of the design document could change the document
+  (``leaves_arguments_alone``): such a function sees the same either way.
 - Map and reduce functions see a frozen clock and a seeded ``Math.random``
   (reseeded for each document), so an index is the same however often it is
   built; filters and ``validate_doc_update`` see the real ones.
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -52,6 +56,7 @@ __all__ = [
     "JSError",
     "JSLimitError",
     "Sandbox",
+    "leaves_arguments_alone",
     "sandbox_for",
     "DEFAULT_TIME_LIMIT",
     "DEFAULT_MEMORY_LIMIT",
@@ -242,13 +247,13 @@ function __entry(fn) {
   };
 }
 
-var __map = __entry(function(idsJson, docsJson) {
+var __map = __entry(function(idsJson, docsJson, freeze) {
   var ids = JSON.parse(idsJson), docs = JSON.parse(docsJson), out = new Array(docs.length), funs = [];
   for (var i = 0; i < ids.length; i++) funs.push(__funs[ids[i]]);
   __deterministic(true);
   try {
     for (var d = 0; d < docs.length; d++) {
-      var doc = __freeze(docs[d]), per = new Array(funs.length);
+      var doc = freeze ? __freeze(docs[d]) : docs[d], per = new Array(funs.length);
       for (var f = 0; f < funs.length; f++) {
         __emitted = [];
         __seed = 1;
@@ -458,12 +463,15 @@ class Sandbox:
         self._call("__compile", key, source, root)
         self._compiled.add(key)
 
-    def map(self, keys: Sequence[str], docs_json: str) -> list[list[list[list[Any]]]]:
+    def map(self, keys: Sequence[str], docs_json: str, freeze: bool = True) -> list[list[list[list[Any]]]]:
         """Run the compiled map functions ``keys`` over a JSON array of documents.
 
         The result has, for each document, for each function, its ``[key, value]`` pairs.
+        ``freeze=False`` hands the documents over unfrozen: only for functions
+        that ``leaves_arguments_alone`` passed.
         """
-        result: list[list[list[list[Any]]]] = self._call("__map", orjson.dumps(list(keys)).decode(), docs_json)
+        ids = orjson.dumps(list(keys)).decode()
+        result: list[list[list[list[Any]]]] = self._call("__map", ids, docs_json, 1 if freeze else 0)
         return result
 
     def reduce(self, keys: Sequence[str], reduce_keys: Any, values: list[Any], rereduce: bool) -> list[Any]:
@@ -536,6 +544,55 @@ class Sandbox:
             raise JSError(500, "unknown_error", reason)
         reason = answer if isinstance(answer, str) else orjson.dumps(answer).decode()
         raise JSError(500, "unknown_error", reason)
+
+
+# Calls a function may make that cannot change an object it was given: the keywords that take
+# parentheses, the helpers a map sees (emit keeps a reference, log and toJSON serialize, sum and
+# isArray read). A parsed document holds no functions and no getters, so without other calls
+# nothing else runs.
+_SAFE_CALLS = frozenset(
+    {"if", "for", "while", "switch", "catch", "return", "typeof", "function", "emit", "log", "sum", "isArray", "toJSON"}
+)
+_ASSIGNMENT = re.compile(r"(?<![=!<>])=(?![=>])|<<=|>>=|\+\+|--")
+_WORD = re.compile(r"[\w$]+")
+_CALLED = re.compile(r"(?<![\w$])([\w$]+)\s*$")  # the name a ``(`` follows
+_METHOD = re.compile(r"\.\s*[\w$]+\s*$")
+_ARRAY_IS_ARRAY = re.compile(r"(?<![\w$.])Array\s*\.\s*isArray\s*$")
+_DECLARATION = re.compile(r"(?<![\w$.])function\s+[\w$]+\s*$")
+_GROUPING_AFTER = frozenset("(,=!&|?:{};+-*%<>[~^")
+
+
+def leaves_arguments_alone(source: str) -> bool:
+    """Can the function ``source`` not change the objects it is given (so a document need not be frozen)?
+
+    A conservative reading of the text, which may say no to a function that
+    changes nothing, never yes to one that could: no assignment (``=``
+    outside comparisons and ``=>``, ``++``, ``--``), no ``delete``/``new``,
+    no template literal, no ``/`` (a comment or a regular expression could
+    hide the rest), and every ``(`` opens a group, declares ``function
+    name(``, or calls ``Array.isArray`` or one of ``_SAFE_CALLS`` (a
+    function of that name declared in the source is read by the same rules).
+    """
+    if "`" in source or "/" in source or _ASSIGNMENT.search(source):
+        return False
+    words = _WORD.findall(source)
+    if "delete" in words or "new" in words:
+        return False
+    for at, c in enumerate(source):
+        if c != "(":
+            continue
+        before = source[:at].rstrip()
+        if not before or before[-1] in _GROUPING_AFTER:
+            continue
+        called = _CALLED.search(before)
+        if called is None:
+            return False
+        if _METHOD.search(before):  # whatever the object holds
+            if not _ARRAY_IS_ARRAY.search(before):
+                return False
+        elif called.group(1) not in _SAFE_CALLS and not _DECLARATION.search(before):
+            return False
+    return True
 
 
 _local = threading.local()

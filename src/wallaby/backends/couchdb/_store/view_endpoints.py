@@ -108,19 +108,23 @@ async def design_of(request: Request, db: LocalDb, ddoc_id: str) -> Design:
 # --- keeping an index up to date -----------------------------------------------------------------
 
 
-def _update_batch(txn: Any, index: Index, purge_seq: int) -> tuple[int, bool]:
-    return index.update_batch(txn.conn, purge_seq)
+def _update_batch(txn: Any, index: Index, purge_seq: int, unindexed_up_to: int) -> tuple[int, bool, bool]:
+    return index.update_batch(txn.conn, purge_seq, unindexed_up_to)
 
 
 def update_blocking(db: LocalDb, index: Index) -> int:
     """Bring ``index`` up to the database's seq, batch by batch (worker thread); the seq reached."""
     with index.lock:
         target = db.update_seq
+        unindexed_up_to = 0
         while True:
+            purge_seq = int(db.counters.get("purge_seq", 0))
             try:
-                seq, more = db.write_blocking(_update_batch, index, int(db.counters.get("purge_seq", 0)))
+                seq, more, empty = db.write_blocking(_update_batch, index, purge_seq, unindexed_up_to)
             except JSError as exc:
                 raise http_error(exc) from None
+            if empty:  # seen empty while the database was at target or later
+                unindexed_up_to = target
             if not more or seq >= target:
                 return seq
 

@@ -12,7 +12,9 @@ Rules kept here (``couch_mrview`` in CouchDB):
   of emission); ``view_index`` holds each index's seq and row counts.
 - An index is brought up to the database's seq before a query (``update=true``,
   the default), in batches of documents read by seq, each batch one
-  transaction: the document's old rows go, its new ones come. Design
+  transaction: the document's old rows go, its new ones come. A build that
+  found the index empty when the database was at seq S knows that a
+  document still at a seq up to S has no rows, and looks for none. Design
   documents are mapped only with ``options.include_design``; deleted
   documents only lose their rows. The documents of a batch go to the map
   functions a couple of hundred per call: QuickJS holds the GIL while it
@@ -41,9 +43,9 @@ from typing import Any
 import orjson
 
 from .collate import sort_key
-from .js import JSError, Sandbox, sandbox_for
+from .js import JSError, Sandbox, leaves_arguments_alone, sandbox_for
 from .reduce import Row, check_reduce, reduce_rows
-from .selector import index_rows
+from .selector import field_path, index_rows
 
 __all__ = [
     "BATCH",
@@ -212,6 +214,8 @@ class Index:
         self.time_limit = time_limit
         self.memory_limit = memory_limit
         self.lock = threading.Lock()  # one updater at a time
+        sources = design.map_sources + [r for r in design.reduces if r is not None and not r.startswith("_")]
+        self.freeze = not all(leaves_arguments_alone(source) for source in sources)
 
     def sandbox(self) -> Sandbox:
         box = sandbox_for(self.signature, self.time_limit, self.memory_limit, self.design.id)
@@ -251,8 +255,15 @@ class Index:
 
     # --- updating (on the writer connection, in its transaction) ---------------------------
 
-    def update_batch(self, conn: sqlite3.Connection, purge_seq: int) -> tuple[int, bool]:
-        """Map the next batch of changed documents; (seq reached, whether more are left)."""
+    def update_batch(
+        self, conn: sqlite3.Connection, purge_seq: int, unindexed_up_to: int = 0
+    ) -> tuple[int, bool, bool]:
+        """Map the next batch of changed documents; (seq reached, whether more are left, whether the index was empty).
+
+        ``unindexed_up_to``: a seq up to which documents are known to have no
+        rows yet (the database's seq when the index was seen empty), so their
+        old rows need not be looked for.
+        """
         self.create(conn)
         state = self.state(conn)
         assert state is not None
@@ -265,21 +276,22 @@ class Index:
         changed = conn.execute(
             "SELECT seq, id, rev, deleted, atts, body FROM docs WHERE seq > ? ORDER BY seq LIMIT ?", (seq, BATCH)
         ).fetchall()
+        empty = seq == 0
         if changed:
-            self._apply(conn, changed, seq == 0, counts)
+            self._apply(conn, changed, changed[-1][0] if empty else unindexed_up_to, counts)
             seq = changed[-1][0]
         conn.execute(
             "UPDATE view_index SET seq = ?, purge_seq = ?, counts = ? WHERE sig = ?",
             (seq, purge_seq, orjson.dumps(counts).decode(), self.signature),
         )
-        return seq, len(changed) == BATCH
+        return seq, len(changed) == BATCH, empty
 
-    def _apply(self, conn: sqlite3.Connection, changed: list[Any], fresh: bool, counts: list[int]) -> None:
+    def _apply(self, conn: sqlite3.Connection, changed: list[Any], unindexed_up_to: int, counts: list[int]) -> None:
         table = self.table
-        if not fresh:  # the rows of the documents' older versions go, in one statement
-            ids = orjson.dumps([row[1] for row in changed]).decode()
+        indexed = [row[1] for row in changed if row[0] > unindexed_up_to]
+        if indexed:  # the rows of the documents' older versions go, in one statement
             sql = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?)) RETURNING view"
-            for (view,) in conn.execute(sql, (ids,)).fetchall():
+            for (view,) in conn.execute(sql, (orjson.dumps(indexed).decode(),)).fetchall():
                 counts[view] -= 1
         live = [
             row for row in changed if not row[3] and (self.design.include_design or not row[1].startswith("_design/"))
@@ -290,10 +302,11 @@ class Index:
         if self.design.language == "query":  # Mango: the document as a dict, no JSON round trip
             maps = [self.design.query_maps[source] for source in self.design.map_sources]
             mapped = [(seq, docid, b"") for seq, docid, *_ in live]
-            results = [
-                [index_rows(m, _mango_doc(docid, rev, atts, body)) for m in maps]
-                for _, docid, rev, _, atts, body in live
-            ]
+            whole = any(_reads_special_members(m) for m in maps)
+            results = []
+            for _, docid, rev, _, atts, body in live:
+                doc = _mango_doc(docid, rev, atts, body) if whole else orjson.loads(body)
+                results.append([index_rows(m, doc) for m in maps])
         else:
             local_seq = self.design.local_seq
             mapped = [
@@ -305,20 +318,21 @@ class Index:
             results = []
             for start in range(0, len(mapped), MAP_CALL):  # QuickJS holds the GIL for a whole call
                 docs = b"[" + b",".join([doc for _, _, doc in mapped[start : start + MAP_CALL]]) + b"]"
-                results += box.map(keys, docs.decode())
+                results += box.map(keys, docs.decode(), self.freeze)
         rows = []
         dumps = orjson.dumps
+        sort_keys: dict[bytes, bytes] = {}  # a key's JSON -> its sort key: a batch repeats keys
         for (_, docid, _), per_view in zip(mapped, results, strict=True):
             for view, emitted in enumerate(per_view):
                 if not emitted:
                     continue
                 counts[view] += len(emitted)
-                if len(emitted) == 1:
-                    key, value = emitted[0]
-                    rows.append((view, sort_key(key), docid, 0, dumps(key), dumps(value)))
-                    continue
                 for dup, (key, value) in enumerate(emitted):
-                    rows.append((view, sort_key(key), docid, dup, dumps(key), dumps(value)))
+                    k = dumps(key)
+                    sk = sort_keys.get(k)
+                    if sk is None:
+                        sk = sort_keys[k] = sort_key(key)
+                    rows.append((view, sk, docid, dup, k, dumps(value)))
         conn.executemany(f"INSERT INTO {table} (view, key, id, dup, k, v) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     # --- reading ----------------------------------------------------------------------------
@@ -373,6 +387,13 @@ def _mango_doc(docid: str, rev: str, atts: bytes | None, body: bytes) -> dict[st
     if atts:
         doc["_attachments"] = {name: {**info, "stub": True} for name, info in orjson.loads(atts).items()}
     return doc
+
+
+def _reads_special_members(mapping: dict[str, Any]) -> bool:
+    """Does a json index read ``_id``, ``_rev`` or ``_attachments`` (or, with a partial filter, maybe)?"""
+    return bool(mapping.get("partial_filter_selector")) or any(
+        field_path(field)[0].startswith("_") for field in mapping["fields"]
+    )
 
 
 def drop_unused(conn: sqlite3.Connection, used: set[str]) -> list[str]:
