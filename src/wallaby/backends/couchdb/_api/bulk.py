@@ -84,14 +84,23 @@ def write_back(docs: list[Any], results: list[Any]) -> None:
 
 
 async def save_docs(
-    client: Client, db_path: str, request: MutableMapping[str, Any], params: Mapping[str, Any]
+    client: Client,
+    db_path: str,
+    request: MutableMapping[str, Any],
+    params: Mapping[str, Any],
+    *,
+    checked: bool = False,
 ) -> list[Any]:
-    """``POST /{db}/_bulk_docs`` with ``request`` (``{"docs": [...]}``, options); revs written back."""
+    """``POST /{db}/_bulk_docs`` with ``request`` (``{"docs": [...]}``, options); revs written back.
+
+    ``checked``: the caller has checked each document already (``check_doc``).
+    """
     docs = request["docs"]
     if not isinstance(docs, list):
         raise InvalidType(f"docs must be a list, not {type(docs).__name__}")
-    for doc in docs:
-        check_doc(doc)
+    if not checked:
+        for doc in docs:
+            check_doc(doc)
     body = {**request, **params}
     refuse_unknown([name for name in body if name != "docs"], _BULK_DOCS_OPTIONS, "_bulk_docs")
     results = await client.json_list("POST", f"{db_path}/_bulk_docs", "", body)
@@ -125,14 +134,15 @@ class Bulk(Resource):
         """
         checked = as_list(docs, "docs")
         params: dict[str, Any] = {}
-        if not flag(new_edits, "new_edits"):
-            _check_replicated(checked)
+        replicated = not flag(new_edits, "new_edits")
+        if replicated:
+            _check_replicated(checked)  # check_doc included: each document is checked once
             params["new_edits"] = False
         if flag(all_or_nothing, "all_or_nothing"):
             params["all_or_nothing"] = True
         if w is not None:
             params["w"] = whole_number(w, "w", 1)
-        return await save_docs(self._client, self._path, {"docs": checked}, params)
+        return await save_docs(self._client, self._path, {"docs": checked}, params, checked=replicated)
 
     async def bulk_get(
         self, docs: Sequence[str | Mapping[str, Any]], revs: bool = False, latest: bool = False

@@ -82,7 +82,9 @@ def _first_revision(change: dict[str, Any]) -> dict[str, Any] | None:
     """The document a change carries (``include_docs``) when it is all there is to copy of it.
 
     That is a document whose only revision is its first (``1-``: its history is
-    that rev alone), without attachments, and not a design document.
+    that rev alone), without attachments, and not a design document. It goes
+    as it came: with ``new_edits=false`` a ``_rev`` without ``_revisions`` is a
+    history of that one rev, which for a ``1-`` rev is the whole of it.
     """
     doc = change.get("doc")
     if type(doc) is not dict or "_attachments" in doc:
@@ -93,7 +95,6 @@ def _first_revision(change: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if change["id"][:8] == "_design/":
         return None
-    doc["_revisions"] = {"start": 1, "ids": [rev[2:]]}
     return doc
 
 
