@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType
-from wallaby.backends.couchdb._core.errors import ServerError
+from wallaby.backends.couchdb._core.errors import Conflict, ServerError
 from wallaby.backends.couchdb._core.runtime import Timeouts
 from wallaby.backends.couchdb._replicator.checkpoints import Checkpointer, resume_point
 from wallaby.backends.couchdb._replicator.ids import replication_id
@@ -214,6 +214,39 @@ def test_a_checkpoint_on_one_copy_is_written_without_w():
         return db
 
     assert [options for _, options in asyncio.run(main()).saves] == [{}, {}]
+
+
+class LostAnswerDatabase:
+    """A database that stores each save, then answers 409, as when the answer is lost and the PUT is sent again."""
+
+    def __init__(self) -> None:
+        self.stored: dict = {}
+        self.saves = 0
+
+    async def info(self) -> dict:
+        return {}
+
+    async def save(self, doc: dict, **options: int) -> dict:
+        self.saves += 1
+        if doc.get("_rev") == self.stored.get("_rev"):
+            self.stored = {**doc, "_rev": f"0-{self.saves}"}
+        raise Conflict("Document update conflict.", error="conflict", method="PUT", url="http://db/_local/rid")
+
+    async def get(self, doc_id: str) -> dict:
+        return dict(self.stored)
+
+
+def test_a_checkpoint_whose_answer_was_lost_counts_as_written():
+    async def main() -> tuple[LostAnswerDatabase, LostAnswerDatabase]:
+        source, target = LostAnswerDatabase(), LostAnswerDatabase()
+        checkpointer = Checkpointer(source, target, "rid", "now", AioRuntime(Timeouts()))
+        await checkpointer.write(10, {})
+        await checkpointer.write(20, {})
+        return source, target
+
+    for db in asyncio.run(main()):
+        assert db.stored["source_last_seq"] == 20
+        assert db.saves == 2  # one save per checkpoint: none sent again once the read showed it landed
 
 
 class BusySource:

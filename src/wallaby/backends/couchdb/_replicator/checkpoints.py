@@ -21,8 +21,11 @@ Rules kept here:
 - A source the replicator may not write (401/403 on its checkpoint) is read
   only: the target's checkpoint alone is then trusted, and says so
   (``source_read_only``), so that the next run does not start from 0.
-- Writes are retried by the caller; a 409 (a write that landed although its
-  answer was lost, or another writer) reads the current ``_rev`` and writes again.
+- Writes are retried by the caller; a 409 reads the stored document. When it
+  is this very checkpoint, the write landed although its answer was lost
+  (the HTTP core or the caller sent it again and the resend met the new
+  ``_rev``): it counts as written. Otherwise (another writer) it writes
+  again on the current ``_rev``.
 - One write at a time, even when its caller is cancelled (a replication
   closed, or completed while its writer was mid-write): the write runs on
   as a task of its own and the next one waits until it has landed. A
@@ -237,9 +240,11 @@ class Checkpointer:
             try:
                 await db.save(doc, **options)
             except Conflict:
+                stored = await self.read(side)
+                if stored is not None and {key: stored.get(key) for key in body} == body:
+                    return  # it landed: the 409 answered a resend of it
                 if attempt == 2:
                     raise
-                await self.read(side)
                 continue
             self._revs[side] = doc.get("_rev")
             return
