@@ -42,7 +42,7 @@ class Conn:
     def __init__(self, sock: socket.socket, server: Scripted) -> None:
         self.sock = sock
         self.server = server
-        self.buffer = b""
+        self.buffer = bytearray()  # grown in place: a large body arrives in linear time
 
     def _fill(self) -> bool:
         try:
@@ -56,14 +56,17 @@ class Conn:
         while b"\r\n" not in self.buffer:
             if not self._fill():
                 return None
-        line, _, self.buffer = self.buffer.partition(b"\r\n")
+        end = self.buffer.index(b"\r\n")
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 2]
         return line
 
     def _exactly(self, size: int) -> bytes | None:
         while len(self.buffer) < size:
             if not self._fill():
                 return None
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
         return data
 
     def read_request(self, body: bool = True) -> Request | None:
@@ -71,8 +74,9 @@ class Conn:
         while b"\r\n\r\n" not in self.buffer:
             if not self._fill():
                 return None
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        lines = head.decode("utf-8").split("\r\n")
+        end = self.buffer.index(b"\r\n\r\n")
+        lines = self.buffer[:end].decode("utf-8").split("\r\n")
+        del self.buffer[: end + 4]
         method, target, _ = lines[0].split(" ", 2)
         headers = {}
         for line in lines[1:]:
