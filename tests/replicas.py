@@ -58,7 +58,14 @@ async def all_copies(db: Any) -> dict[str, int]:
 
 
 async def rich_source(db: Any) -> None:
-    """Conflicts, deletions (of a winner and of a losing leaf), attachments, design and _local documents."""
+    """Conflicts, deletions (of a winner and of a losing leaf), attachments, design and _local documents.
+
+    Every write is answered once every copy has it (``w=n`` on a cluster): an
+    edit sent with attachment stubs right after the revision before it was
+    answered by a majority may reach a copy that lacks that revision, and
+    CouchDB then refuses the whole write (412 ``missing_stub``).
+    """
+    options = await all_copies(db)
     await fill(db, 20)
     await db.save(
         {
@@ -69,28 +76,33 @@ async def rich_source(db: Any) -> None:
             ]
         },
         new_edits=False,
+        **options,
     )
     deleted = {"_id": "deleted", "v": 1}
-    await db.save(deleted)
-    await db.delete(deleted)
-    loser = {"_id": "conflicted0", "_rev": REV_B}
-    await db.delete(loser)  # a deleted leaf beside live ones
+    await db.save(deleted, **options)
+    await db.save({"_id": "deleted", "_rev": deleted["_rev"], "_deleted": True}, **options)
+    await db.save({"_id": "conflicted0", "_rev": REV_B, "_deleted": True}, **options)  # a deleted leaf beside live ones
     winner = await db.get("conflicted1")
-    await db.delete(winner)  # the winner deleted: another leaf wins
+    await db.save({"_id": "conflicted1", "_rev": winner["_rev"], "_deleted": True}, **options)  # another leaf wins
     edited = await db.get("doc000003")
     edited["n"] = "edited"
-    await db.save(edited)
-    await db.save(edited)
+    await db.save(edited, **options)
+    await db.save(edited, **options)
     first = (await db.get("doc000003", revs=True))["_revisions"]["ids"][-1]
     branch = {"_id": "doc000003", "_rev": "2-" + "a" * 32, "_revisions": {"start": 2, "ids": ["a" * 32, first]}}
-    await db.save({"docs": [{**branch, "branch": True}]}, new_edits=False)  # a conflict that forks at rev 1
-    with_files = {"_id": "files", "kind": "attachments"}
-    await db.save(with_files)
-    await db.put_attachment(with_files, "note.txt", b"hello replicator " * 500, content_type="text/plain")
-    await db.put_attachment(with_files, "blob.bin", bytes(range(256)) * 64, content_type="application/octet-stream")
-    with_files = await db.get("files")  # with the stubs: a save without them would drop the attachments
+    await db.save({"docs": [{**branch, "branch": True}]}, new_edits=False, **options)  # a conflict that forks at rev 1
+    with_files: dict[str, Any] = {"_id": "files", "kind": "attachments"}
+    await db.save(with_files, **options)
+    note = base64.b64encode(b"hello replicator " * 500).decode()
+    with_files["_attachments"] = {"note.txt": {"content_type": "text/plain", "data": note}}
+    await db.save(with_files, **options)
+    with_files = await db.get("files")  # with the stub of note.txt: a save without it would drop it
+    blob = base64.b64encode(bytes(range(256)) * 64).decode()
+    with_files["_attachments"]["blob.bin"] = {"content_type": "application/octet-stream", "data": blob}
+    await db.save(with_files, **options)
+    with_files = await db.get("files")
     with_files["kind"] = "attachments, edited"
-    await db.save(with_files)
+    await db.save(with_files, **options)
     conflicted_files = [
         {
             "_id": "conflicted-files",
@@ -101,9 +113,11 @@ async def rich_source(db: Any) -> None:
         }
         for rev in (REV_B, REV_C)
     ]
-    await db.save({"docs": conflicted_files}, new_edits=False)
-    await db.save({"_id": "_design/app", "views": {"all": {"map": "function(doc) { emit(doc._id, null); }"}}})
-    await db.save({"_id": "_local/private", "note": "never replicated"})
+    await db.save({"docs": conflicted_files}, new_edits=False, **options)
+    await db.save(
+        {"_id": "_design/app", "views": {"all": {"map": "function(doc) { emit(doc._id, null); }"}}}, **options
+    )
+    await db.save({"_id": "_local/private", "note": "never replicated"}, **options)
 
 
 def _attachments(doc: dict[str, Any]) -> dict[str, str]:

@@ -49,33 +49,40 @@ def test_the_sample_runs(sample: Sample, couchdb_url: str, couchdb_service, tmp_
 def _run_commands(sample: Sample, url: str, env: dict[str, str], cwd: Path) -> None:
     """A shell sample's wallaby-couchdb commands, on a server that has ``mydb`` (a few docs, an attachment).
 
-    Databases the commands create are deleted afterwards.
+    Afterwards only what the sample made is deleted: a database that was not
+    there before and that the commands name (``mydb`` too when it was made
+    here). The server may be shared: a database someone else made meanwhile
+    is left alone.
     """
     from wallaby.backends.couchdb.aio import Server
 
-    async def prepare(server: Server) -> list[str]:
-        before = await server.all_dbs()
+    commands = [
+        command for line in point_at_test_server(sample.code, url).splitlines() for command in line.split(" && ")
+    ]
+    named = {word for command in commands for word in shlex.split(command)[1:]}
+
+    async def prepare(server: Server) -> set[str]:
+        before = set(await server.all_dbs())
         if "mydb" not in before:
             db = await server.create("mydb")
             await db.save({"docs": [{"_id": f"doc-{n}", "n": n} for n in range(3)]})
             await db.put_attachment({"_id": "photo"}, "photo.jpg", b"\xff\xd8 not really a photo")
-        return [name for name in before if name != "mydb"]
+        return before
 
-    async def clean(server: Server, keep: list[str]) -> None:
+    async def clean(server: Server, before: set[str]) -> None:
         for name in await server.all_dbs():
-            if name not in keep and not name.startswith("_"):
+            if name not in before and (name in named or name == "mydb"):
                 await server.delete(name)
 
-    keep = _with_server(url, prepare)
+    before = _with_server(url, prepare)
     try:
-        for line in point_at_test_server(sample.code, url).splitlines():
-            for command in line.split(" && "):
-                done = subprocess.run(
-                    [COMMAND, *shlex.split(command)[1:]], cwd=cwd, env=env, capture_output=True, timeout=120
-                )
-                assert done.returncode == 0, f"{sample.name}: {command}\n{done.stderr.decode()}"
+        for command in commands:
+            done = subprocess.run(
+                [COMMAND, *shlex.split(command)[1:]], cwd=cwd, env=env, capture_output=True, timeout=120
+            )
+            assert done.returncode == 0, f"{sample.name}: {command}\n{done.stderr.decode()}"
     finally:
-        _with_server(url, lambda server: clean(server, keep))
+        _with_server(url, lambda server: clean(server, before))
 
 
 def _with_server(url: str, work):  # type: ignore[no-untyped-def]

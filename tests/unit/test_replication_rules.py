@@ -18,8 +18,8 @@ from wallaby.backends.couchdb._replicator.transfer import Transfer
 from wallaby.backends.couchdb.aio._runtime import AioRuntime
 
 
-def entry(session, seq, checked=0):
-    return {"session_id": session, "recorded_seq": seq, "end_last_seq": seq, "missing_checked": checked}
+def entry(session, seq, checked=0, **extra):
+    return {"session_id": session, "recorded_seq": seq, "end_last_seq": seq, "missing_checked": checked, **extra}
 
 
 def checkpoint(session, seq, *history, **extra):
@@ -40,7 +40,18 @@ OLD = [entry("s1", 10, 10), entry("s0", 5, 5)]
         (checkpoint("s2", 15, entry("s2", 15, 15), *OLD), checkpoint("s2", 20, entry("s2", 20, 20), *OLD), 15),
         # ...whichever side holds it (the target restored from a backup: CouchDB would take the source's 20)
         (checkpoint("s2", 20, entry("s2", 20, 20), *OLD), checkpoint("s2", 15, entry("s2", 15, 15), *OLD), 15),
-        # the same counts and different seqs (a filter skipped changes): the session before
+        # the same counts and different seqs, the older numbered (the counters ran ahead of the seq)
+        (
+            checkpoint("s2", 15, entry("s2", 15, 9, checkpoint_number=5), *OLD),
+            checkpoint("s2", 20, entry("s2", 20, 9, checkpoint_number=6), *OLD),
+            15,
+        ),
+        (
+            checkpoint("s2", 20, entry("s2", 20, 9, checkpoint_number=6), *OLD),
+            checkpoint("s2", 15, entry("s2", 15, 9, checkpoint_number=5), *OLD),
+            15,
+        ),
+        # the same counts and different seqs, not numbered (another replicator's): the session before
         (checkpoint("s2", 15, entry("s2", 15, 9), *OLD), checkpoint("s2", 20, entry("s2", 20, 9), *OLD), 10),
         # different sessions: the newest one both histories know
         (checkpoint("s3", 30, entry("s3", 30), *OLD), checkpoint("s2", 20, entry("s2", 20), *OLD), 10),

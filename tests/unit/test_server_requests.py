@@ -598,3 +598,12 @@ def test_a_write_answered_202_says_accepted_and_one_answered_201_does_not(status
         if status == 202
         else {"ok": True, "id": "a", "rev": "1-x"}
     )
+
+
+@pytest.mark.parametrize(("created", "deleted"), [(201, 200), (202, 202)])
+def test_a_database_created_or_deleted_on_some_nodes_only_says_accepted(created, deleted):
+    db = Server(BASE).database("db")
+    db._client.runtime.replies.extend([Canned(created, b'{"ok":true}'), Canned(deleted, b'{"ok":true}')])
+    accepted = {"accepted": True} if created == 202 else {}
+    assert run(db.create()) == {"ok": True, **accepted}
+    assert run(db.destroy()) == {"ok": True, **accepted}

@@ -100,9 +100,19 @@ class Database(
         return await self._client.json_dict("GET", self._path)
 
     async def create(self, **params: Any) -> dict[str, Any]:
-        """``PUT /{db}``: create this database (``q``, ``n``, ``partitioned``)."""
-        return await self._client.json_dict("PUT", self._path, query_string(params))
+        """``PUT /{db}``: create this database (``q``, ``n``, ``partitioned``).
+
+        On a cluster CouchDB answers 201 once every node has recorded the new
+        database (its shard map) and 202 when only some did (a node down or
+        too slow): the result then holds ``"accepted": True``, and another
+        node may answer 404 for the database for a moment.
+        """
+        return await self._client.write("PUT", self._path, query_string(params))
 
     async def destroy(self) -> dict[str, Any]:
-        """``DELETE /{db}``: delete this database and all its documents."""
-        return await self._client.json_dict("DELETE", self._path)
+        """``DELETE /{db}``: delete this database and all its documents.
+
+        Answered 202 (``"accepted": True`` in the result) when only some of a
+        cluster's nodes recorded the deletion.
+        """
+        return await self._client.write("DELETE", self._path)

@@ -15,9 +15,14 @@ Rules kept here:
   session both histories share gives its ``recorded_seq``; otherwise 0.
   CouchDB takes the source's seq when the sessions match; when the two seqs
   differ (a crash between the two writes, or a database restored from a
-  backup) that may be the one the target never reached. Here the entry
-  that counted fewer revisions (``missing_checked``) is the older one and
-  is taken; when they tie, the session before this one is.
+  backup) that may be the one the target never reached. Here the older
+  entry is taken: each entry of ours carries its number in its session
+  (``checkpoint_number``, 1, 2, ...), and the lower one is the older. An
+  entry without it (another replicator's) is ordered by the revisions it
+  counted (``missing_checked``), which cannot tell two checkpoints apart
+  that counted the same (the counters run ahead of the seq: a batch is
+  counted when its revisions are asked about, before it is written); then
+  the session before this one is taken.
 - A source the replicator may not write (401/403 on its checkpoint) is read
   only: the target's checkpoint alone is then trusted, and says so
   (``source_read_only``), so that the next run does not start from 0.
@@ -95,12 +100,13 @@ def resume_point(source: dict[str, Any] | None, target: dict[str, Any] | None) -
     if source_seq == target_seq:
         return source_seq, _history(source)
     source_history, target_history = _history(source), _history(target)
-    source_count = source_history[0].get("missing_checked") if source_history else None
-    target_count = target_history[0].get("missing_checked") if target_history else None
-    if isinstance(source_count, int) and isinstance(target_count, int) and source_count != target_count:
-        if source_count < target_count:
-            return source_seq, source_history
-        return target_seq, target_history
+    for key in ("checkpoint_number", "missing_checked"):
+        source_count = source_history[0].get(key) if source_history else None
+        target_count = target_history[0].get(key) if target_history else None
+        if isinstance(source_count, int) and isinstance(target_count, int) and source_count != target_count:
+            if source_count < target_count:
+                return source_seq, source_history
+            return target_seq, target_history
     return _shared(source_history[1:], target_history[1:])
 
 
@@ -124,6 +130,7 @@ class Checkpointer:
         "_write_options",
         "_runtime",
         "_landing",
+        "_number",
     )
 
     def __init__(self, source: Any, target: Any, replication_id: str, session_id: str, runtime: Runtime) -> None:
@@ -139,6 +146,7 @@ class Checkpointer:
         self._write_options: dict[str, dict[str, int]] = {}
         self._runtime = runtime
         self._landing: Task | None = None
+        self._number = 0
 
     async def read(self, side: str) -> dict[str, Any] | None:
         """The checkpoint document on ``side`` (``source`` or ``target``), None when there is none.
@@ -175,6 +183,7 @@ class Checkpointer:
             "end_last_seq": seq,
             "recorded_seq": seq,
             **counters,
+            "checkpoint_number": self._number,
         }
         doc: dict[str, Any] = {
             "session_id": self.session_id,
@@ -192,6 +201,7 @@ class Checkpointer:
         The write goes on if this call is cancelled; the next one starts once it has ended.
         """
         await self.settle()
+        self._number += 1
         failed: list[Exception] = []
 
         async def land() -> None:
