@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import pytest
 
 from wallaby.backends.couchdb import Backoff, InvalidArgument, InvalidType
-from wallaby.backends.couchdb._core.errors import Conflict, ServerError
+from wallaby.backends.couchdb._api.open_revs import Revision
+from wallaby.backends.couchdb._core.errors import Conflict, NetworkError, ServerError
 from wallaby.backends.couchdb._core.runtime import Timeouts
 from wallaby.backends.couchdb._replicator.checkpoints import Checkpointer, resume_point
 from wallaby.backends.couchdb._replicator.ids import replication_id
@@ -310,3 +312,41 @@ def test_a_revision_gone_from_the_source_is_passed_over():
     source = BusySource("not_found")
     target, counters = copy_one_change(source)
     assert source.reads == 1 and target.written == [] and counters.docs_written == 0
+
+
+class DesignSource:
+    """A source with one design document, read alone (with its attachments, were it to have any)."""
+
+    @asynccontextmanager
+    async def stream_open_revs(self, docid: str, leaves: list, latest: bool, atts_since: list | None):
+        async def revisions():
+            yield Revision({"_id": docid, "_rev": "1-x", "_revisions": {"start": 1, "ids": ["x"]}})
+
+        yield revisions()
+
+
+class DroppingTarget:
+    """A target whose first write is lost with its connection."""
+
+    def __init__(self) -> None:
+        self.saves = 0
+
+    async def save(self, doc: dict, new_edits: bool) -> dict:
+        self.saves += 1
+        if self.saves == 1:
+            raise NetworkError("connection reset", method="PUT", url="http://db/_design/x")
+        return {"ok": True}
+
+
+def test_a_revision_whose_write_was_lost_is_written_again_on_the_retry():
+    async def retry(call, halve=False):
+        try:
+            return await call()
+        except NetworkError:
+            return await call()
+
+    target, counters = DroppingTarget(), Counters()
+    transfer = Transfer(DesignSource(), target, counters, retry, lambda failure: None)
+    asyncio.run(transfer.batch([{"id": "_design/x", "changes": [{"rev": "1-x"}]}], check=False))
+    assert target.saves == 2
+    assert (counters.docs_read, counters.docs_written) == (1, 1)

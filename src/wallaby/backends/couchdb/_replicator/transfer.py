@@ -190,8 +190,8 @@ class Transfer:
         for docid, (leaves, ancestors) in alone.items():
             for start in range(0, len(leaves), _OPEN_REVS_PER_REQUEST):
                 chunk = leaves[start : start + _OPEN_REVS_PER_REQUEST]
-                written: set[str] = set()  # across retries: a revision is counted once
-                await self._retry(partial(self._copy_alone, docid, chunk, ancestors, written))
+                done: dict[str, bool] = {}  # across retries: a revision is counted once, and written until it lands
+                await self._retry(partial(self._copy_alone, docid, chunk, ancestors, done))
 
     # --- many documents per request ------------------------------------------------------
 
@@ -238,26 +238,35 @@ class Transfer:
 
     # --- one document at a time ----------------------------------------------------------
 
-    async def _copy_alone(self, docid: str, leaves: list[str], ancestors: list[str], written: set[str]) -> None:
-        """Read these revisions of ``docid`` with their attachments and write each on the target."""
+    async def _copy_alone(self, docid: str, leaves: list[str], ancestors: list[str], done: dict[str, bool]) -> None:
+        """Read these revisions of ``docid`` with their attachments and write each on the target.
+
+        ``done`` maps each revision read so far to whether it is settled (written or refused): a retry
+        after a lost connection writes again every revision not settled, a write whose answer was lost
+        included (``new_edits=false`` makes the second write of a revision a no-op).
+        """
         try:
-            await self._stream_revisions(docid, leaves, ancestors, written)
+            await self._stream_revisions(docid, leaves, ancestors, done)
         except PreconditionFailed as exc:
             if exc.error != "missing_stub" or not ancestors:
                 raise
-            await self._stream_revisions(docid, leaves, [], written)  # every attachment this time
+            await self._stream_revisions(docid, leaves, [], done)  # every attachment this time
 
-    async def _stream_revisions(self, docid: str, leaves: list[str], ancestors: list[str], written: set[str]) -> None:
+    async def _stream_revisions(
+        self, docid: str, leaves: list[str], ancestors: list[str], done: dict[str, bool]
+    ) -> None:
         async with self.source.stream_open_revs(docid, leaves, latest=True, atts_since=ancestors or None) as stream:
             async for revision in stream:
                 doc = revision.doc
                 rev = doc.get("_rev") if doc is not None else None
-                if not isinstance(rev, str) or rev in written:
+                if not isinstance(rev, str) or done.get(rev):
                     continue
-                self.counters.docs_read += 1
-                written.add(rev)
+                if rev not in done:
+                    self.counters.docs_read += 1
+                    done[rev] = False
                 if await self._write_alone(revision):
                     self.counters.docs_written += 1
+                done[rev] = True
 
     async def _write_alone(self, revision: Revision) -> bool:
         doc = revision.doc
