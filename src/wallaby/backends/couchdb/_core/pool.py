@@ -55,7 +55,7 @@ class _Origin:
 
     def __init__(self, prefix: str) -> None:
         scheme, _, authority = prefix.partition("://")
-        if scheme not in ("http", "https") or not authority or "@" in authority:
+        if scheme not in ("http", "https") or not authority or "@" in authority or not authority.isprintable():
             raise InvalidArgument(f"not an http:// or https:// URL without credentials: {prefix!r}")
         self.tls = scheme == "https"
         if authority.startswith("["):  # an IPv6 address
