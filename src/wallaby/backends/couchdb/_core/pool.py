@@ -265,8 +265,13 @@ class Channel:
         except BaseException:
             self.abort()
             raise
-        while answer.head is None and not answer.done:
-            await answer.wait()
+        while answer.head is None and not answer.done:  # answer.wait(), without a coroutine of its own
+            waiter = answer.waiter = self.network.waiter()
+            try:
+                await waiter.wait()
+            except BaseException:
+                answer.close()
+                raise
         return answer
 
     async def _upload(
