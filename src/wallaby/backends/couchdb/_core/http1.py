@@ -24,6 +24,8 @@ Rules kept here:
 - Header values are read as UTF-8 (bytes that are not stay as surrogate
   escapes); a request with CR or LF in a header or target is refused, so no
   caller's value can add a header; a response head over 1 MiB is refused.
+- The header lines of a set of headers are rendered and checked once, and
+  kept for the next request with the same set (at most 256 sets are kept).
 """
 
 from __future__ import annotations
