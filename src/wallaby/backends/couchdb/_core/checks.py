@@ -58,7 +58,7 @@ def text(value: object, what: str) -> str:
 
 def non_empty(value: object, what: str) -> str:
     """A str with at least one character."""
-    checked = text(value, what)
+    checked = value if type(value) is str else text(value, what)
     if not checked:
         raise InvalidArgument(f"{what} must not be empty")
     return checked

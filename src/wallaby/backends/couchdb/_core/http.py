@@ -155,8 +155,19 @@ class Http:
         ``body`` is sent as JSON; ``data`` (bytes, or an async iterable of them)
         is sent as it is, with ``content_type``.
         """
-        _, answer = await self._answer(method, path, query, body, data, content_type, headers, read_timeout, view)
-        return answer
+        if body is not _UNSET:
+            data, content_type = dumps(body), JSON_TYPE
+        response = await self.send(
+            method,
+            path,
+            query,
+            body=data,
+            content_type=content_type,
+            headers=headers,
+            read_timeout=read_timeout,
+            view=view,
+        )
+        return self._decoded(response.status, await response.read(), method, path, query)
 
     async def write(
         self,
@@ -179,7 +190,11 @@ class Http:
         ``batch="ok"`` is answered 202 too. The body is the same either way.
         ``reshape`` turns another server's answer into CouchDB's first.
         """
-        status, answer = await self._answer(method, path, query, body, data, content_type, headers, _UNSET, False)
+        if body is not _UNSET:
+            data, content_type = dumps(body), JSON_TYPE
+        response = await self.send(method, path, query, body=data, content_type=content_type, headers=headers)
+        status = response.status
+        answer = self._decoded(status, await response.read(), method, path, query)
         if reshape is not None:
             answer = reshape(answer)
         if not isinstance(answer, dict):
@@ -188,39 +203,13 @@ class Http:
             answer["accepted"] = True
         return answer
 
-    async def _answer(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        body: Any,
-        data: bytes | AsyncIterable[bytes] | None,
-        content_type: str | None,
-        headers: Mapping[str, str] | None,
-        read_timeout: float | None,
-        view: bool,
-    ) -> tuple[int, Any]:
-        if body is not _UNSET:
-            data, content_type = dumps(body), JSON_TYPE
-        response = await self.send(
-            method,
-            path,
-            query,
-            body=data,
-            content_type=content_type,
-            headers=headers,
-            read_timeout=read_timeout,
-            view=view,
-        )
-        raw = await response.read()
+    def _decoded(self, status: int, raw: bytes, method: str, path: str, query: str) -> Any:
+        """CouchDB's JSON answer (None for an empty one); anything else is a ProtocolError."""
         try:
-            return response.status, loads(raw) if raw else None
+            return loads(raw) if raw else None
         except JSONDecodeError:
             raise ProtocolError(
-                f"the answer is not JSON: {raw[:200]!r}",
-                status=response.status,
-                method=method,
-                url=self.url(path, query),
+                f"the answer is not JSON: {raw[:200]!r}", status=status, method=method, url=self.url(path, query)
             ) from None
 
     async def json_dict(

@@ -24,6 +24,8 @@ Rules kept here:
 - Header values are read as UTF-8 (bytes that are not stay as surrogate
   escapes); a request with CR or LF in a header or target is refused, so no
   caller's value can add a header; a response head over 1 MiB is refused.
+- The header lines of a set of headers are rendered and checked once, and
+  kept for the next request with the same set (at most 256 sets are kept).
 """
 
 from __future__ import annotations
@@ -131,6 +133,27 @@ def _parser(connection: Connection) -> Any:
     return parser
 
 
+# The header lines of the header sets seen (a client sends a handful of them, again and again).
+_BLOCKS: dict[tuple[tuple[str, str], ...], tuple[str, bool]] = {}
+_MOST_BLOCKS = 256
+
+
+def _header_block(headers: Mapping[str, str]) -> tuple[str, bool]:
+    """The header lines of ``headers``, and whether they ask to close the connection after the answer."""
+    key = tuple(headers.items())
+    known = _BLOCKS.get(key)
+    if known is not None:
+        return known
+    text = "".join([f"{name}: {value}\r\n" for name, value in key])
+    if text.count("\n") != len(key) or text.count("\r") != len(key):
+        raise ValueError("a header name or value holds a line break")
+    close_asked = any(name.lower() == "connection" and value.lower() == "close" for name, value in key)
+    if len(_BLOCKS) >= _MOST_BLOCKS:
+        _BLOCKS.clear()
+    known = _BLOCKS[key] = (text, close_asked)
+    return known
+
+
 class Connection:
     """The state of one HTTP/1.1 client connection; the caller moves the bytes.
 
@@ -235,16 +258,13 @@ class Connection:
     def _start(self, method: str, target: str, headers: Mapping[str, str], framing: str) -> bytes:
         if self.state is not IDLE:
             raise RuntimeError(f"a request on a connection that is {self.state}")
-        lines = [f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n"]
-        lines += [f"{name}: {value}\r\n" for name, value in headers.items()]
-        lines.append(framing + "\r\n")
-        text = "".join(lines)
-        breaks = len(lines) + (2 if framing else 1)
-        if text.count("\n") != breaks or text.count("\r") != breaks:
-            raise ValueError("a header name or value, or the target, holds a line break")
+        if "\n" in target or "\r" in target:
+            raise ValueError("the target holds a line break")
+        block, close_asked = _header_block(headers)
+        text = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n{block}{framing}\r\n"
         self.state = SENT
         self._method = method
-        self._close_asked = headers.get("Connection", "").lower() == "close"
+        self._close_asked = close_asked
         self._head_data: list[bytes] = []
         self._answer_head: Head | None = None
         self._received = 0

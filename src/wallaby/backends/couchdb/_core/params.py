@@ -68,7 +68,8 @@ class Options:
 
     def check(self, params: Mapping[str, Any], what: str | None = None) -> None:
         """Refuse a name this endpoint does not know, before anything is sent."""
-        refuse_unknown(params, self.known, what or self.what)
+        if params:
+            refuse_unknown(params, self.known, what or self.what)
 
     def query(self, params: Mapping[str, Any]) -> str:
         """The query string of ``params``, JSON names encoded as JSON (other names as text)."""

@@ -55,7 +55,7 @@ class _Origin:
 
     def __init__(self, prefix: str) -> None:
         scheme, _, authority = prefix.partition("://")
-        if scheme not in ("http", "https") or not authority or "@" in authority:
+        if scheme not in ("http", "https") or not authority or "@" in authority or not authority.isprintable():
             raise InvalidArgument(f"not an http:// or https:// URL without credentials: {prefix!r}")
         self.tls = scheme == "https"
         if authority.startswith("["):  # an IPv6 address
@@ -265,8 +265,13 @@ class Channel:
         except BaseException:
             self.abort()
             raise
-        while answer.head is None and not answer.done:
-            await answer.wait()
+        while answer.head is None and not answer.done:  # answer.wait(), without a coroutine of its own
+            waiter = answer.waiter = self.network.waiter()
+            try:
+                await waiter.wait()
+            except BaseException:
+                answer.close()
+                raise
         return answer
 
     async def _upload(

@@ -110,11 +110,12 @@ def db_segment(name: object) -> str:
 
 def doc_segment(docid: object) -> str:
     docid = non_empty(docid, "document id")
-    for prefix in _PREFIXES:
-        if docid.startswith(prefix):
-            if docid == prefix:
-                raise InvalidArgument(f"document id {docid!r} has nothing after its prefix")
-            return prefix + _quote(docid[len(prefix) :], "document id")
+    if docid[0] == "_":  # only these can start with a prefix
+        for prefix in _PREFIXES:
+            if docid.startswith(prefix):
+                if docid == prefix:
+                    raise InvalidArgument(f"document id {docid!r} has nothing after its prefix")
+                return prefix + _quote(docid[len(prefix) :], "document id")
     return _quote(docid, "document id")
 
 

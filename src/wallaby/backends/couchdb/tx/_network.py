@@ -106,11 +106,14 @@ def _close_all() -> None:
 
 
 def _sender(transport: Any) -> Callable[[bytes], None]:
-    """``transport.write``; for a plain TCP transport, one that sends at once when nothing waits before it."""
+    """``transport.write``; for a plain TCP transport, one that sends at once when nothing waits before it.
+
+    It calls the socket's own ``send`` (Twisted's ``writeSomeData`` adds two calls and a memoryview).
+    """
     write: Callable[[bytes], None] = transport.write
     if not isinstance(transport, tcp.Connection) or transport.TLS:
         return write
-    send, most = transport.writeSomeData, transport.SEND_LIMIT
+    send, most = transport.socket.send, transport.SEND_LIMIT
 
     def send_now(data: bytes) -> None:
         if (
@@ -118,11 +121,13 @@ def _sender(transport: Any) -> Callable[[bytes], None]:
             and transport.connected
             and not (transport.dataBuffer or transport._tempDataLen or transport.disconnecting)
         ):
-            sent = send(data)
-            if sent.__class__ is int:  # else the connection is lost: write() queues, the reactor reports it
-                if sent == len(data):
-                    return
-                data = data[sent:]
+            try:
+                sent = send(data)
+            except OSError:  # it would block, or the connection is lost: write() queues, the reactor reports it
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
         write(data)
 
     return send_now
