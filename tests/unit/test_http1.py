@@ -135,6 +135,21 @@ def test_a_line_break_in_a_header_or_the_target_is_refused_before_anything_is_se
         assert conn.request("GET", "/", {}, None)  # still idle: the refused request was never started
 
 
+def test_each_request_carries_its_own_headers_on_a_reused_connection():
+    conn = Connection("h")
+    sent = []
+    for headers in ({"Accept": "a"}, {"Accept": "a"}, {"Accept": "b", "connection": "Close"}):
+        sent.append(conn.request("GET", "/", headers, None))
+        conn.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        if headers["Accept"] == "a":
+            assert conn.recycle()
+            with pytest.raises(ValueError, match="line break"):  # a new set is checked, even after good ones
+                conn.request("GET", "/", {"Accept": "a\r\nX: 1"}, None)
+    assert sent[0] == sent[1] and b"Accept: a\r\n" in sent[0]
+    assert b"Accept: b\r\nconnection: Close\r\n" in sent[2] and b"Accept: a" not in sent[2]
+    assert not conn.recycle()  # "connection: close", in any case, closes it after the answer
+
+
 def test_one_request_at_a_time():
     conn = Connection("h")
     conn.request("GET", "/", {}, None)

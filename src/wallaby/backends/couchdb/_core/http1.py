@@ -24,8 +24,10 @@ Rules kept here:
 - Header values are read as UTF-8 (bytes that are not stay as surrogate
   escapes); a request with CR or LF in a header or target is refused, so no
   caller's value can add a header; a response head over 1 MiB is refused.
-- The header lines of a set of headers are rendered and checked once, and
-  kept for the next request with the same set (at most 256 sets are kept).
+- A connection keeps the header lines of its last request, rendered and
+  checked, for the next one with the same headers (a client sends the same
+  set again and again). They live as long as the connection, never longer:
+  they may hold credentials (``Authorization``, ``Cookie``).
 """
 
 from __future__ import annotations
@@ -133,25 +135,13 @@ def _parser(connection: Connection) -> Any:
     return parser
 
 
-# The header lines of the header sets seen (a client sends a handful of them, again and again).
-_BLOCKS: dict[tuple[tuple[str, str], ...], tuple[str, bool]] = {}
-_MOST_BLOCKS = 256
-
-
-def _header_block(headers: Mapping[str, str]) -> tuple[str, bool]:
+def _header_block(headers: tuple[tuple[str, str], ...]) -> tuple[str, bool]:
     """The header lines of ``headers``, and whether they ask to close the connection after the answer."""
-    key = tuple(headers.items())
-    known = _BLOCKS.get(key)
-    if known is not None:
-        return known
-    text = "".join([f"{name}: {value}\r\n" for name, value in key])
-    if text.count("\n") != len(key) or text.count("\r") != len(key):
+    text = "".join([f"{name}: {value}\r\n" for name, value in headers])
+    if text.count("\n") != len(headers) or text.count("\r") != len(headers):
         raise ValueError("a header name or value holds a line break")
-    close_asked = any(name.lower() == "connection" and value.lower() == "close" for name, value in key)
-    if len(_BLOCKS) >= _MOST_BLOCKS:
-        _BLOCKS.clear()
-    known = _BLOCKS[key] = (text, close_asked)
-    return known
+    close_asked = any(name.lower() == "connection" and value.lower() == "close" for name, value in headers)
+    return text, close_asked
 
 
 class Connection:
@@ -182,6 +172,8 @@ class Connection:
         "_body_sent",
         "_keep_alive",
         "_after_end",
+        "_last_headers",
+        "_last_block",
     )
 
     def __init__(self, host: str) -> None:
@@ -194,6 +186,8 @@ class Connection:
         self._events: list[Any] = []
         self._pieces: list[bytes] = []
         self._after_end = False
+        self._last_headers: tuple[tuple[str, str], ...] | None = None
+        self._last_block = ("", False)
 
     def __repr__(self) -> str:
         return f"<Connection {self.host} {self.state}, {self.served} served>"
@@ -260,7 +254,11 @@ class Connection:
             raise RuntimeError(f"a request on a connection that is {self.state}")
         if "\n" in target or "\r" in target:
             raise ValueError("the target holds a line break")
-        block, close_asked = _header_block(headers)
+        key = tuple(headers.items())
+        if key != self._last_headers:
+            self._last_block = _header_block(key)
+            self._last_headers = key
+        block, close_asked = self._last_block
         text = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n{block}{framing}\r\n"
         self.state = SENT
         self._method = method
