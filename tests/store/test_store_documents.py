@@ -127,7 +127,7 @@ async def test_attachments_by_range_inline_and_since(couch):
 
 async def test_the_same_data_is_stored_once_and_freed_with_its_last_revision(couch):
     db = await store_db(couch)
-    data = b"shared" * 1000
+    data = b"one blob, two documents " * 1000
     one, two = {"_id": "one"}, {"_id": "two"}
     await db.put_attachment(one, "f", data)
     await db.put_attachment(two, "f", data)
