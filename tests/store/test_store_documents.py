@@ -3,6 +3,7 @@ compaction, purge, local documents, attachments, partitions, sharing and persist
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -127,15 +128,22 @@ async def test_attachments_by_range_inline_and_since(couch):
 
 async def test_the_same_data_is_stored_once_and_freed_with_its_last_revision(couch):
     db = await store_db(couch)
-    data = b"one blob, two documents " * 1000
-    one, two = {"_id": "one"}, {"_id": "two"}
-    await db.put_attachment(one, "f", data)
-    await db.put_attachment(two, "f", data)
+
+    async def used() -> int:
+        return (await db.info())["sizes"]["active"]  # the store's pages in use
+
+    data = os.urandom(1_000_000)  # random, so its size on disk is its length
+    empty = await used()
+    await db.put_attachment({"_id": "one"}, "f", data)
+    once = await used()
+    await db.put_attachment({"_id": "two"}, "f", data)
     copied = await db.copy("one", "three")
-    assert await db.get_attachment("three", "f") == data
-    assert copied["ok"] is True
+    assert copied["ok"] is True and await db.get_attachment("three", "f") == data
+    assert once - empty > len(data) * 9 // 10
+    assert await used() - once < len(data) // 10  # the second and third documents refer to the first's data
     for docid in ("one", "two", "three"):
         await db.purge({docid: [(await db.get(docid))["_rev"]]})
+    assert await used() - empty < len(data) // 10  # freed with the last revision that held it
     await db.put_attachment({"_id": "four"}, "f", b"other")
     assert await db.get_attachment("four", "f") == b"other"
 
