@@ -44,7 +44,6 @@ async def test_a_document_changed_in_the_middle_of_a_build_keeps_only_its_new_ro
     # a document it had reached and that changed since must still lose its old row.
     from wallaby.backends.couchdb._store import views
     from wallaby.backends.couchdb._store.store import acquire_store, release_store
-    from wallaby.backends.couchdb._store.view_endpoints import _update_batch
 
     url = tmp_path.as_uri()
     db = await store_db(couch, url)
@@ -52,17 +51,26 @@ async def test_a_document_changed_in_the_middle_of_a_build_keeps_only_its_new_ro
     await db.save({"docs": [{"_id": f"d{n}", "n": n} for n in range(6)]})
     monkeypatch.setattr(views, "BATCH", 3)
     store = acquire_store(url)
+
+    def next_batch(unindexed_up_to):
+        after = local.read_blocking(index.seq)
+        mapped = index.map_batch(after, local.read_blocking(index.changed_after, after))
+        _, empty = local.write_blocking(lambda txn: index.write_batch(txn.conn, mapped, 0, unindexed_up_to))
+        return mapped.full, empty
+
     try:
         local = store.get(db.name)
         index = views.Index(views.Design("_design/d", await db.get("_design/d")), 5.0, 64 << 20)
         target = local.update_seq
-        _, more, empty = local.write_blocking(_update_batch, index, 0, 0)  # the design document, d0 and d1
+        more, empty = next_batch(0)  # the design document, d0 and d1
         assert more and empty
         d0 = await db.get("d0")
         await db.save(d0 | {"n": 100})
         while more:
-            _, more, empty = local.write_blocking(_update_batch, index, 0, target)
+            more, empty = next_batch(target)
             assert not empty
+        stale = index.map_batch(0, local.read_blocking(index.changed_after, 0))
+        assert local.write_blocking(lambda txn: index.write_batch(txn.conn, stale, 0, target)) is None  # moved on
     finally:
         release_store(store)
     rows = await db.view("d/by_n", update="false")

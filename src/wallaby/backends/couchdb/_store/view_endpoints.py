@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -45,6 +46,7 @@ from .views import (
     PAGE,
     Design,
     Index,
+    Mapped,
     Query,
     QueryError,
     check_design,
@@ -108,25 +110,45 @@ async def design_of(request: Request, db: LocalDb, ddoc_id: str) -> Design:
 # --- keeping an index up to date -----------------------------------------------------------------
 
 
-def _update_batch(txn: Any, index: Index, purge_seq: int, unindexed_up_to: int) -> tuple[int, bool, bool]:
-    return index.update_batch(txn.conn, purge_seq, unindexed_up_to)
+_MAPPERS = ThreadPoolExecutor(2, thread_name_prefix="wallaby-store-map")  # threads keep their JS sandboxes
+
+
+def _write_batch(txn: Any, index: Index, mapped: Mapped, purge_seq: int, unindexed: int) -> tuple[int, bool] | None:
+    return index.write_batch(txn.conn, mapped, purge_seq, unindexed)
 
 
 def update_blocking(db: LocalDb, index: Index) -> int:
-    """Bring ``index`` up to the database's seq, batch by batch (worker thread); the seq reached."""
+    """Bring ``index`` up to the database's seq, batch by batch (worker thread); the seq reached.
+
+    A pipeline of two: while one batch is written (this thread, the writer
+    connection), the next one is mapped on a mapper thread.
+    """
     with index.lock:
         target = db.update_seq
         unindexed_up_to = 0
-        while True:
-            purge_seq = int(db.counters.get("purge_seq", 0))
-            try:
-                seq, more, empty = db.write_blocking(_update_batch, index, purge_seq, unindexed_up_to)
-            except JSError as exc:
-                raise http_error(exc) from None
-            if empty:  # seen empty while the database was at target or later
-                unindexed_up_to = target
-            if not more or seq >= target:
-                return seq
+        while True:  # more than once only if the index moved under a batch (another process)
+            purge_seq = int(db.counters.get("purge_seq", 0))  # read before the documents: never newer than they are
+            after = db.read_blocking(index.seq)
+            mapping = _MAPPERS.submit(index.map_batch, after, db.read_blocking(index.changed_after, after))
+            while True:
+                try:
+                    mapped = mapping.result()
+                except JSError as exc:
+                    raise http_error(exc) from None
+                more = mapped.full and mapped.last < target
+                if more:
+                    next_purge_seq = int(db.counters.get("purge_seq", 0))
+                    changed = db.read_blocking(index.changed_after, mapped.last)
+                    mapping = _MAPPERS.submit(index.map_batch, mapped.last, changed)
+                written = db.write_blocking(_write_batch, index, mapped, purge_seq, unindexed_up_to)
+                if written is None:
+                    break
+                seq, empty = written
+                if empty:  # seen empty while the database was at target or later
+                    unindexed_up_to = target
+                if not more:
+                    return seq
+                purge_seq = next_purge_seq
 
 
 async def _fresh(request: Request, db: LocalDb, index: Index, update: str) -> None:

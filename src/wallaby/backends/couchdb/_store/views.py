@@ -12,13 +12,16 @@ Rules kept here (``couch_mrview`` in CouchDB):
   of emission); ``view_index`` holds each index's seq and row counts.
 - An index is brought up to the database's seq before a query (``update=true``,
   the default), in batches of documents read by seq, each batch one
-  transaction: the document's old rows go, its new ones come. A build that
+  transaction: the document's old rows go, its new ones come. A batch is
+  mapped on a mapper thread while the one before it is written (QuickJS
+  lets go of the GIL while it runs). A build that
   found the index empty when the database was at seq S knows that a
   document still at a seq up to S has no rows, and looks for none. Design
   documents are mapped only with ``options.include_design``; deleted
   documents only lose their rows. The documents of a batch go to the map
-  functions a couple of hundred per call: QuickJS holds the GIL while it
-  runs, and the event loop's thread must not wait for it long.
+  functions a couple of hundred per call: each call's answer is turned
+  into Python objects holding the GIL, and the event loop's thread must
+  not wait for it long.
   ``update=false`` (``stale=ok``) reads the
   index as it is; ``update=lazy`` (``stale=update_after``) reads it, then
   updates it in the background.
@@ -51,6 +54,7 @@ __all__ = [
     "BATCH",
     "Design",
     "Index",
+    "Mapped",
     "Query",
     "QueryError",
     "check_design",
@@ -60,7 +64,7 @@ __all__ = [
 
 
 BATCH = 2000  # documents per update transaction
-MAP_CALL = 200  # documents per call into JavaScript: a few ms, so the event loop's thread gets the GIL soon
+MAP_CALL = 200  # documents per call into JavaScript: its answer's decoding holds the GIL a few ms at most
 PAGE = 1000  # rows per read
 
 SCHEMA = """
@@ -204,6 +208,28 @@ def _table(signature: str) -> str:
     return f'"view_{signature}"'
 
 
+class Mapped:
+    """A batch of changed documents (read after the index's seq ``after``) and the rows their maps emitted."""
+
+    __slots__ = ("after", "changed", "rows", "added")
+
+    def __init__(self, after: int, changed: list[Any], views: int) -> None:
+        self.after = after
+        self.changed = changed
+        self.rows: list[tuple[int, bytes, str, int, bytes, bytes]] = []
+        self.added = [0] * views  # rows per view
+
+    @property
+    def full(self) -> bool:
+        """Whether the batch is as long as a batch may be (more documents may follow)."""
+        return len(self.changed) == BATCH
+
+    @property
+    def last(self) -> int:
+        """The seq of its last document (``after`` for an empty batch)."""
+        return int(self.changed[-1][0]) if self.changed else self.after
+
+
 class Index:
     """The index of one design document signature in one database."""
 
@@ -253,55 +279,34 @@ class Index:
             return None
         return int(row[0]), int(row[1]), orjson.loads(row[2])
 
-    # --- updating (on the writer connection, in its transaction) ---------------------------
+    # --- updating: read a batch, map it (any thread), write it (the writer, in its transaction) ----
 
-    def update_batch(
-        self, conn: sqlite3.Connection, purge_seq: int, unindexed_up_to: int = 0
-    ) -> tuple[int, bool, bool]:
-        """Map the next batch of changed documents; (seq reached, whether more are left, whether the index was empty).
-
-        ``unindexed_up_to``: a seq up to which documents are known to have no
-        rows yet (the database's seq when the index was seen empty), so their
-        old rows need not be looked for.
-        """
-        self.create(conn)
+    def seq(self, conn: sqlite3.Connection) -> int:
+        """The seq the index has reached (0 before its first build)."""
         state = self.state(conn)
-        assert state is not None
-        seq, indexed_purge_seq, counts = state
-        if indexed_purge_seq != purge_seq:
-            for (view,) in conn.execute(
-                f"DELETE FROM {self.table} WHERE id NOT IN (SELECT id FROM docs) RETURNING view"
-            ).fetchall():
-                counts[view] -= 1
-        changed = conn.execute(
+        return 0 if state is None else state[0]
+
+    def changed_after(self, conn: sqlite3.Connection, seq: int) -> list[Any]:
+        """The next batch of documents changed after ``seq``, in seq order."""
+        return conn.execute(
             "SELECT seq, id, rev, deleted, atts, body FROM docs WHERE seq > ? ORDER BY seq LIMIT ?", (seq, BATCH)
         ).fetchall()
-        empty = seq == 0
-        if changed:
-            self._apply(conn, changed, changed[-1][0] if empty else unindexed_up_to, counts)
-            seq = changed[-1][0]
-        conn.execute(
-            "UPDATE view_index SET seq = ?, purge_seq = ?, counts = ? WHERE sig = ?",
-            (seq, purge_seq, orjson.dumps(counts).decode(), self.signature),
-        )
-        return seq, len(changed) == BATCH, empty
 
-    def _apply(self, conn: sqlite3.Connection, changed: list[Any], unindexed_up_to: int, counts: list[int]) -> None:
-        table = self.table
-        indexed = [row[1] for row in changed if row[0] > unindexed_up_to]
-        if indexed:  # the rows of the documents' older versions go, in one statement
-            sql = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?)) RETURNING view"
-            for (view,) in conn.execute(sql, (orjson.dumps(indexed).decode(),)).fetchall():
-                counts[view] -= 1
+    def map_batch(self, after: int, changed: list[Any]) -> Mapped:
+        """Run the design's maps (JavaScript, or Mango's json indexes) over ``changed``: the rows to write.
+
+        Touches no database, so it can run on a thread of its own while the
+        previous batch is written (QuickJS lets go of the GIL while it runs).
+        """
         live = [
             row for row in changed if not row[3] and (self.design.include_design or not row[1].startswith("_design/"))
         ]
+        mapped = Mapped(after, changed, len(self.design.map_sources))
         if not live:
-            return
-        mapped: list[tuple[int, str, bytes]]
+            return mapped
+        results: list[Any]
         if self.design.language == "query":  # Mango: the document as a dict, no JSON round trip
             maps = [self.design.query_maps[source] for source in self.design.map_sources]
-            mapped = [(seq, docid, b"") for seq, docid, *_ in live]
             whole = any(_reads_special_members(m) for m in maps)
             results = []
             for _, docid, rev, _, atts, body in live:
@@ -309,31 +314,72 @@ class Index:
                 results.append([index_rows(m, doc) for m in maps])
         else:
             local_seq = self.design.local_seq
-            mapped = [
-                (seq, docid, _map_doc(docid, rev, atts, body, seq if local_seq else None))
-                for seq, docid, rev, _, atts, body in live
+            docs = [
+                _map_doc(docid, rev, atts, body, seq if local_seq else None) for seq, docid, rev, _, atts, body in live
             ]
             keys = ["map:" + source for source in self.design.map_sources]
             box = self.sandbox()
             results = []
-            for start in range(0, len(mapped), MAP_CALL):  # QuickJS holds the GIL for a whole call
-                docs = b"[" + b",".join([doc for _, _, doc in mapped[start : start + MAP_CALL]]) + b"]"
-                results += box.map(keys, docs.decode(), self.freeze)
-        rows = []
+            for start in range(0, len(docs), MAP_CALL):  # the GIL is taken back for each call's answer
+                call = b"[" + b",".join(docs[start : start + MAP_CALL]) + b"]"
+                results += box.map(keys, call.decode(), self.freeze)
+        rows, added = mapped.rows, mapped.added
         dumps = orjson.dumps
         sort_keys: dict[bytes, bytes] = {}  # a key's JSON -> its sort key: a batch repeats keys
-        for (_, docid, _), per_view in zip(mapped, results, strict=True):
+        for row, per_view in zip(live, results, strict=True):
+            docid = row[1]
             for view, emitted in enumerate(per_view):
                 if not emitted:
                     continue
-                counts[view] += len(emitted)
+                added[view] += len(emitted)
                 for dup, (key, value) in enumerate(emitted):
                     k = dumps(key)
                     sk = sort_keys.get(k)
                     if sk is None:
                         sk = sort_keys[k] = sort_key(key)
                     rows.append((view, sk, docid, dup, k, dumps(value)))
-        conn.executemany(f"INSERT INTO {table} (view, key, id, dup, k, v) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        return mapped
+
+    def write_batch(
+        self, conn: sqlite3.Connection, mapped: Mapped, purge_seq: int, unindexed_up_to: int
+    ) -> tuple[int, bool] | None:
+        """Write a mapped batch: (the seq reached, whether the index was empty), or None if the index
+        is no longer where the batch was read from (nothing written then).
+
+        ``purge_seq`` is the database's as it was when the batch was read;
+        ``unindexed_up_to`` a seq up to which documents are known to have no
+        rows yet (the database's seq when the index was seen empty), so their
+        old rows need not be looked for.
+        """
+        self.create(conn)
+        state = self.state(conn)
+        assert state is not None
+        seq, indexed_purge_seq, counts = state
+        if seq != mapped.after:
+            return None
+        table = self.table
+        if indexed_purge_seq != purge_seq:
+            for (view,) in conn.execute(
+                f"DELETE FROM {table} WHERE id NOT IN (SELECT id FROM docs) RETURNING view"
+            ).fetchall():
+                counts[view] -= 1
+        changed = mapped.changed
+        empty = seq == 0
+        if changed:
+            seq = changed[-1][0]
+            up_to = seq if empty else unindexed_up_to
+            indexed = [row[1] for row in changed if row[0] > up_to]
+            if indexed:  # the rows of the documents' older versions go, in one statement
+                sql = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?)) RETURNING view"
+                for (view,) in conn.execute(sql, (orjson.dumps(indexed).decode(),)).fetchall():
+                    counts[view] -= 1
+            conn.executemany(f"INSERT INTO {table} (view, key, id, dup, k, v) VALUES (?, ?, ?, ?, ?, ?)", mapped.rows)
+            counts = [count + more for count, more in zip(counts, mapped.added, strict=True)]
+        conn.execute(
+            "UPDATE view_index SET seq = ?, purge_seq = ?, counts = ? WHERE sig = ?",
+            (seq, purge_seq, orjson.dumps(counts).decode(), self.signature),
+        )
+        return seq, empty
 
     # --- reading ----------------------------------------------------------------------------
 
