@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from replicas import all_copies
 from wallaby.backends.couchdb.aio import NotFound, Server
 
 DOC_IDS = ("a", "b", "c")
@@ -99,9 +100,10 @@ def operations(couchdb: bool) -> st.SearchStrategy[list[tuple[Any, ...]]]:
 class Side:
     """One database (the store's, or the server's) and the labels of the revisions it made."""
 
-    def __init__(self, db: Any, couchdb: bool) -> None:
+    def __init__(self, db: Any, couchdb: bool, writes: dict[str, int]) -> None:
         self.db = db
         self.couchdb = couchdb  # PouchDB Server says "missing" where CouchDB says "deleted"
+        self.writes = writes  # w=n on a cluster: the next step reads the winner this one wrote, on any node
         self.labels: dict[str, str] = {}
 
     def label(self, rev: str) -> str:
@@ -120,12 +122,12 @@ class Side:
             doc = {"_id": docid, "v": step}
             if current is not None:
                 doc["_rev"] = current["_rev"]
-            await self.db.save(doc)
+            await self.db.save(doc, **self.writes)
             self.labels[doc["_rev"]] = f"step{step}"
         elif kind == "delete":
             current = await self.winner(docid)
             if current is not None:
-                result = await self.db.delete({"_id": docid, "_rev": current["_rev"]})
+                result = await self.db.save({"_id": docid, "_rev": current["_rev"], "_deleted": True}, **self.writes)
                 self.labels[result["rev"]] = f"step{step}"
         else:
             _, _, start, ids, deleted = op
@@ -134,7 +136,7 @@ class Side:
             doc = {"_id": docid, "_rev": rev, "_revisions": {"start": start, "ids": ids}, "v": rev}
             if deleted:
                 doc["_deleted"] = True
-            await self.db.bulk_docs([doc], new_edits=False)
+            await self.db.bulk_docs([doc], new_edits=False, **self.writes)
 
     async def snapshot(self, docid: str) -> dict[str, Any]:
         """What the document is, in labels."""
@@ -178,7 +180,9 @@ class Side:
 async def _compare(server_url: str, couchdb: bool, ops: list[tuple[Any, ...]]) -> None:
     name = f"diff-{uuid.uuid4().hex[:12]}"
     async with Server("memory://") as local, Server(server_url) as remote:
-        store, server = Side(await local.create(name), couchdb), Side(await remote.create(name), couchdb)
+        remote_db = await remote.create(name)
+        store = Side(await local.create(name), couchdb, {})
+        server = Side(remote_db, couchdb, await all_copies(remote_db))
         try:
             middle = len(ops) // 2
             marks = []
