@@ -213,7 +213,6 @@ def normalize(selector: Any) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-@lru_cache(maxsize=1024)  # asked for each document an index or a selector reads
 def field_path(field: str) -> tuple[str, ...]:
     """A dotted field name as its segments (``a\\.b`` is one segment ``a.b``)."""
     parts, current, i = [], [], 0
