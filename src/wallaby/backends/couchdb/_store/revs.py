@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from typing import Any
 
 from .errors import BadRequest, DocValidation
 
@@ -27,6 +29,18 @@ __all__ = ["Rev", "canonical_id", "format_rev", "id_bytes", "new_rev_id", "parse
 Rev = tuple[int, str]
 """A revision: (pos, canonical id)."""
 
+
+def _md5_maker() -> Callable[[bytes], Any]:
+    """The standard library's own md5, without OpenSSL's setup of each hash: twice as fast on a
+    small body, and every new revision's id is one (hashlib's, where the interpreter lacks it)."""
+    try:
+        import _md5  # type: ignore[import-not-found]
+    except ImportError:
+        return hashlib.md5
+    return _md5.md5  # type: ignore[no-any-return]
+
+
+_md5 = _md5_maker()
 _POS = re.compile(r"\+?[0-9]+")
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _SIGNED_HEX = re.compile(r"[+-][0-9a-fA-F]{31}")
@@ -91,16 +105,18 @@ def id_bytes(rid: str) -> bytes:
     return rid.encode("utf-8", "surrogatepass")
 
 
-def new_rev_id(deleted: bool, parent: Rev | None, body: bytes, attachments: bytes) -> str:
+def new_rev_id(deleted: bool, parent: Rev | None, body: bytes, attachments: bytes = b"") -> str:
     """The id of a new revision: an md5 of what it is, so the same edit made twice gets the same rev.
 
     CouchDB hashes the Erlang terms of the same parts; the ids differ from
     CouchDB's, which the protocol does not need.
     """
-    digest = hashlib.md5(b"1" if deleted else b"0")
+    head = b"1" if deleted else b"0"
     if parent is not None:
-        digest.update(f"{parent[0]}-{parent[1]}".encode("utf-8", "surrogatepass"))
-    digest.update(b"\0")
+        head += f"{parent[0]}-{parent[1]}".encode("utf-8", "surrogatepass")
+    digest = _md5(head + b"\0")
     digest.update(body)
-    digest.update(attachments)
-    return digest.hexdigest()
+    if attachments:
+        digest.update(attachments)
+    rid: str = digest.hexdigest()
+    return rid

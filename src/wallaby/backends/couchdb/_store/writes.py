@@ -277,7 +277,7 @@ class _Writer:
         """Write the rows of the new documents so far, and count them."""
         if self._inserts:
             self.conn.executemany(
-                "INSERT INTO docs(seq, id, rev, deleted, tree, atts, body) VALUES (?, ?, ?, ?, ?, ?, ?)", self._inserts
+                "INSERT INTO docs(seq, id, rev, deleted, tree, body) VALUES (?, ?, ?, ?, ?, ?)", self._inserts
             )
             self._inserts = []
         txn = self.txn
@@ -296,11 +296,12 @@ class _Writer:
         """Can ``doc`` take the quick way: a new document, no attachments, nothing to validate or check."""
         if self._plain is None:
             self._plain = self.checker() is None
+        docid = doc.id
         return (
             self._plain
-            and doc.id not in self.states
+            and docid not in self.states
             and not doc.attachments
-            and not (doc.id or "").startswith("_design/")
+            and not (docid or "").startswith("_design/")
         )
 
     def create(self, doc: Incoming) -> dict[str, Any]:
@@ -310,14 +311,12 @@ class _Writer:
         if doc.rev is not None:
             raise Conflict()
         body = doc.data
-        deleted = doc.deleted
-        digest = hashlib.md5(b"1\0" if deleted else b"0\0")
-        digest.update(body)
-        rid = digest.hexdigest()
+        flag = 1 if doc.deleted else 0
+        rid = new_rev_id(doc.deleted, None, body)
+        rev = "1-" + rid
         seq = self.txn.next_seq()
-        flag = 1 if deleted else 0
-        self._queue(seq, docid, "1-" + rid, flag, b'[[1,"%s",null,%d,%d]]' % (rid.encode(), flag, seq), body)
-        return {"ok": True, "id": docid, "rev": "1-" + rid}
+        self._queue(seq, docid, rev, flag, b'[[1,"%s",null,%d,%d]]' % (rid.encode(), flag, seq), body)
+        return {"ok": True, "id": docid, "rev": rev}
 
     def plant(self, doc: Incoming) -> None:
         """A new document's replicated history (the quick way of ``replicate``)."""
@@ -336,7 +335,9 @@ class _Writer:
 
     def _queue(self, seq: int, docid: str, rev: str, deleted: int, tree: bytes, body: bytes) -> None:
         """A new document's row, written by the next ``flush``."""
-        self._inserts.append((seq, docid, rev, deleted, tree, None, body))
+        # bytearray, not bytes: CPython's sqlite3 (3.11) looks for an adapter for each bytes or None
+        # parameter, raising and dropping an AttributeError each time; a bytearray is bound as it is.
+        self._inserts.append((seq, docid, rev, deleted, bytearray(tree), bytearray(body)))
         self.fresh.add(docid)
         if deleted:
             self._dead += 1
