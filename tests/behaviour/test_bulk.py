@@ -2,6 +2,9 @@
 _revs_diff, _missing_revs, _purge, _revs_limit, _compact, _view_cleanup,
 _ensure_full_commit, /_dbs_info."""
 
+import datetime
+from collections import OrderedDict
+
 import pytest
 
 from wallaby.backends.couchdb.testing import free_port
@@ -81,6 +84,27 @@ async def test_bulk_docs_with_new_edits_false_and_a_history(couch):
     await db.bulk_docs([doc], new_edits=False)
     got = await db.get("h", revs=True)
     assert got["_revisions"]["ids"] == ["c" * 32, "b" * 32, "a" * 32]
+
+
+async def test_bulk_docs_stores_what_json_carries_and_leaves_the_docs_but_their_revs(couch):
+    # The embedded store takes these documents without JSON in between: it must store what a
+    # server is sent, and change the caller's documents no more than a server's answer does.
+    db = await couch.fresh_db()
+    nested = {"tags": ("a", "b"), "day": datetime.date(2026, 12, 2)}
+    plain = {"_id": "plain", "nested": nested}
+    ordered = OrderedDict([("_id", "ordered"), ("n", 1)])
+    design = {"_id": "_design/d", "views": {"v": {"map": "function (doc) { emit(doc.n, null); }"}}}
+    results = await db.bulk_docs([plain, ordered, design, {"n": 2}])
+    assert [result["ok"] for result in results] == [True] * 4
+    assert plain == {"_id": "plain", "nested": nested, "_rev": {r["id"]: r["rev"] for r in results}["plain"]}
+    assert nested == {"tags": ("a", "b"), "day": datetime.date(2026, 12, 2)}
+    assert (await db.get("plain"))["nested"] == {"tags": ["a", "b"], "day": "2026-12-02"}
+    assert (await db.get("ordered"))["n"] == 1
+    assert [row["key"] for row in await db.view("d/v")] == [None, 1, 2]
+    history = {"_id": "h", "_rev": "2-" + "b" * 32, "_revisions": {"start": 2, "ids": ("b" * 32, "a" * 32)}}
+    await db.bulk_docs([history], new_edits=False)
+    assert (await db.get("h", revs=True))["_revisions"]["ids"] == ["b" * 32, "a" * 32]
+    assert history["_revisions"]["ids"] == ("b" * 32, "a" * 32)
 
 
 @pytest.mark.couchdb_only  # PouchDB Server ignores all_or_nothing; CouchDB 2+ refuses it

@@ -5,6 +5,10 @@ error status becomes a typed error and where JSON goes in and out.
 
 Rules kept here:
 
+- A runtime that answers in this process (``in_process``: the embedded
+  store) gets each JSON body as a ``JsonBody``, and may answer one: the
+  value crosses as it is, with its bytes beside it, instead of being
+  encoded on one side and decoded again on the other.
 - With the ``wallaby.backends.couchdb.http`` logger at DEBUG, each request
   is logged when sent and when answered, under a request id of this process
   (``#17``) and with CouchDB's own ``X-Couch-Request-ID``, which its log
@@ -20,7 +24,7 @@ from typing import Any
 
 from .auth import Auth
 from .errors import ProtocolError, error_from_response
-from .json import JSON_TYPE, JSONDecodeError, dumps, loads
+from .json import JSON_TYPE, JsonBody, JSONDecodeError, dumps, loads
 from .runtime import Response, Runtime, Timeouts
 
 __all__ = ["Http"]
@@ -44,10 +48,11 @@ def _decode_error_body(raw: bytes) -> Any:
 class Http:
     """A server's base URL, its Auth (see ``_auth``) and its Runtime."""
 
-    __slots__ = ("runtime", "base", "timeouts", "auth", "_headers", "_json_headers")
+    __slots__ = ("runtime", "base", "timeouts", "auth", "_headers", "_json_headers", "_encode")
 
     def __init__(self, runtime: Runtime, base: str, auth: Auth | None, timeouts: Timeouts) -> None:
         self.runtime = runtime
+        self._encode: Callable[[Any], bytes] = JsonBody.of if getattr(runtime, "in_process", False) else dumps
         self.base = base
         self.timeouts = timeouts
         self.set_auth(auth)
@@ -156,7 +161,7 @@ class Http:
         is sent as it is, with ``content_type``.
         """
         if body is not _UNSET:
-            data, content_type = dumps(body), JSON_TYPE
+            data, content_type = self._encode(body), JSON_TYPE
         response = await self.send(
             method,
             path,
@@ -191,7 +196,7 @@ class Http:
         ``reshape`` turns another server's answer into CouchDB's first.
         """
         if body is not _UNSET:
-            data, content_type = dumps(body), JSON_TYPE
+            data, content_type = self._encode(body), JSON_TYPE
         response = await self.send(method, path, query, body=data, content_type=content_type, headers=headers)
         status = response.status
         answer = self._decoded(status, await response.read(), method, path, query)
@@ -205,6 +210,8 @@ class Http:
 
     def _decoded(self, status: int, raw: bytes, method: str, path: str, query: str) -> Any:
         """CouchDB's JSON answer (None for an empty one); anything else is a ProtocolError."""
+        if type(raw) is JsonBody:
+            return raw.value
         try:
             return loads(raw) if raw else None
         except JSONDecodeError:

@@ -19,7 +19,7 @@ import orjson
 
 from .errors import InvalidArgument
 
-__all__ = ["JSON_TYPE", "JSONDecodeError", "canonical", "dumps", "loads"]
+__all__ = ["JSON_TYPE", "JSONDecodeError", "JsonBody", "canonical", "dumps", "loads"]
 
 JSON_TYPE = "application/json"
 """The ``Content-Type`` and ``Accept`` of a JSON body."""
@@ -32,6 +32,8 @@ _decode = orjson.loads
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Decode JSON (``JSONDecodeError`` when it is not)."""
+    if type(data) is JsonBody:
+        data = memoryview(data)  # orjson reads the exact bytes types only
     if len(data) < _BIG or not gc.isenabled():
         return _decode(data)
     gc.disable()
@@ -47,6 +49,24 @@ def dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError as exc:
         raise InvalidArgument(f"cannot be sent as JSON: {exc}") from None
+
+
+class JsonBody(bytes):
+    """JSON bytes that keep the value they encode, for a reader in this process (the embedded store).
+
+    The bytes are made at once, as for any body (a value JSON cannot hold is
+    refused here, and what is sent is the value as it was then); a reader that
+    takes ``value`` instead of decoding the bytes again must neither change it
+    nor keep it.
+    """
+
+    value: Any
+
+    @classmethod
+    def of(cls, value: Any) -> JsonBody:
+        body = cls(dumps(value))
+        body.value = value
+        return body
 
 
 def canonical(value: Any) -> bytes:

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from .._core.json import dumps
 from .errors import BadRequest, DocValidation, HttpError, IllegalDocid
 from .revs import Rev, parse_rev, parse_revision_ids
 
@@ -42,6 +43,7 @@ _KEPT = frozenset(
     }
 )
 _DROPPED = frozenset({"_revs_info", "_local_seq", "_conflicts", "_deleted_conflicts"})
+_PLAIN: dict[str, type] = {"_id": str, "_rev": str, "_deleted": bool}
 
 
 def validate_docid(docid: object) -> str:
@@ -79,13 +81,28 @@ class Incoming:
         return data
 
 
-def parse_doc(obj: object) -> Incoming:
-    """A document from its JSON object (which it takes over), special members checked."""
+def parse_doc(obj: object, *, borrowed: bool = False) -> Incoming:
+    """A document from its JSON object, special members checked.
+
+    The object is taken over (its special members are deleted from it), unless
+    ``borrowed``: the caller's own document, handed over in this process
+    (``JsonBody``), which is never changed: it is copied before its special
+    members are taken out. One that is not a plain dict, or has special
+    members other than a ``str`` ``_id`` and ``_rev`` and a ``bool``
+    ``_deleted``, or is a design document, is read as JSON carries it (encoded
+    and decoded), so that the rules see what a server would be sent.
+    """
     if type(obj) is not dict:
+        if borrowed:
+            return parse_doc(_carried(obj))
         raise BadRequest("Document must be a JSON object")
+    specials = [key for key in obj if key[:1] == "_"]
+    if borrowed and specials:
+        if not _plain(obj, specials):
+            return parse_doc(_carried(obj))
+        obj = dict(obj)
     doc = Incoming()
     doc.body = obj
-    specials = [key for key in obj if key[:1] == "_"]
     if not specials:
         return doc
     revisions = None
@@ -115,6 +132,20 @@ def parse_doc(obj: object) -> Incoming:
             doc.revisions = (start, ids)
             doc.rev = (start, ids[0])
     return doc
+
+
+def _carried(obj: object) -> Any:
+    """``obj`` as JSON carries it: encoded and decoded again."""
+    return orjson.loads(dumps(obj))
+
+
+def _plain(obj: dict[str, Any], specials: list[str]) -> bool:
+    """Are these special members of a caller's document plain ones, and it no design document."""
+    for key in specials:
+        if type(obj[key]) is not _PLAIN.get(key):
+            return False
+    docid = obj.get("_id")
+    return not (docid and docid.startswith("_design/"))
 
 
 def render(

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from .._core.json import JSONDecodeError, loads
+from .._core.json import JsonBody, JSONDecodeError, loads
 from . import writes
 from .bodies import Incoming, parse_doc
 from .database import LocalDb
@@ -32,7 +32,7 @@ from .documents import check_partition
 from .errors import BadRequest, HttpError, NotFound, method_not_allowed
 from .extensions import db_endpoint
 from .reads import ReadOptions, parse_revs, read_revision, read_row, render_revision
-from .requests import JSON_HEADERS, Reply, Request, json_reply
+from .requests import JSON_HEADERS, Reply, Request, json_reply, own_json_reply
 from .revs import Rev, format_rev, parse_rev
 
 __all__ = ["bulk_docs", "bulk_get"]
@@ -40,11 +40,11 @@ __all__ = ["bulk_docs", "bulk_get"]
 _BATCH = 1000
 
 
-def _prepare(raw_docs: list[Any], new_edits: bool, db: LocalDb) -> list[Incoming]:
+def _prepare(raw_docs: list[Any], new_edits: bool, db: LocalDb, borrowed: bool) -> list[Incoming]:
     docs = []
     partitioned = db.partitioned
     for raw in raw_docs:
-        doc = parse_doc(raw)
+        doc = parse_doc(raw, borrowed=borrowed)
         if doc.id is None:
             if not new_edits:
                 raise BadRequest("When `new_edits: false`, the document needs `_rev` or `_revisions` specified")
@@ -65,12 +65,16 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
         raise method_not_allowed("POST")
     runtime = request.runtime
     raw = await request.read_body()
+    borrowed = type(raw) is JsonBody
 
     def parse() -> tuple[list[Incoming], bool, bool]:
-        try:
-            body = loads(raw)
-        except JSONDecodeError:
-            raise BadRequest("invalid UTF-8 JSON") from None
+        if type(raw) is JsonBody:
+            body = raw.value
+        else:
+            try:
+                body = loads(raw)
+            except JSONDecodeError:
+                raise BadRequest("invalid UTF-8 JSON") from None
         if not isinstance(body, dict):
             raise BadRequest("Request body must be a JSON object")
         if "docs" not in body:
@@ -80,7 +84,7 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
         new_edits = body.get("new_edits", True)
         if not isinstance(new_edits, bool):
             raise BadRequest("`new_edits` parameter must be a boolean.")
-        return _prepare(body["docs"], new_edits, db), new_edits, body.get("all_or_nothing") is True
+        return _prepare(body["docs"], new_edits, db, borrowed), new_edits, body.get("all_or_nothing") is True
 
     docs, new_edits, all_or_nothing = await runtime.to_thread(parse)
     if all_or_nothing and docs:
@@ -92,7 +96,7 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     results: list[dict[str, Any]] = []
     for start in range(0, len(docs), _BATCH):
         results.extend(await db.write(runtime, writes.write_docs, docs[start : start + _BATCH], new_edits))
-    return json_reply(201, results)
+    return own_json_reply(201, results)
 
 
 def _bulk_get_item(conn: sqlite3.Connection, docid: Any, rev_text: Any, atts_since: Any, options: ReadOptions) -> bytes:

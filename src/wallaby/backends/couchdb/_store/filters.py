@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from .._core.json import loads
 from .database import Busy, LocalDb
 from .errors import BadRequest, HttpError, NotFound
 from .extensions import HOOKS
@@ -59,7 +60,7 @@ def _http(exc: JSError) -> HttpError:
 
 def _selector_filter(request: Request) -> Filter:
     body = request.body if isinstance(request.body, bytes) else b""
-    payload = orjson.loads(body) if body else None
+    payload = loads(body) if body else None
     if request.method != "POST" or not isinstance(payload, dict) or "selector" not in payload:
         raise BadRequest("Selector must be specified in POST payload")
     if not isinstance(payload["selector"], dict):

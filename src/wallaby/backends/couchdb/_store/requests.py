@@ -19,11 +19,11 @@ from urllib.parse import unquote
 
 import orjson
 
-from .._core.json import JSONDecodeError, loads
+from .._core.json import JsonBody, JSONDecodeError, loads
 from .._core.runtime import Runtime
 from .errors import BadRequest, HttpError
 
-__all__ = ["JSON_HEADERS", "Reply", "Request", "collect", "json_reply", "error_reply"]
+__all__ = ["JSON_HEADERS", "Reply", "Request", "collect", "json_reply", "error_reply", "own_json_reply"]
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -146,6 +146,11 @@ class Reply:
 
 def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {**JSON_HEADERS, **headers} if headers else JSON_HEADERS, orjson.dumps(value))
+
+
+def own_json_reply(status: int, value: Any) -> Reply:
+    """A JSON reply that a caller in this process takes as it is (``JsonBody``): ``value`` is made for it alone."""
+    return Reply(status, JSON_HEADERS, JsonBody.of(value))
 
 
 def error_reply(error: HttpError) -> Reply:

@@ -98,6 +98,9 @@ async def _close(body: AsyncIterator[bytes]) -> None:
 class StoreRuntime:
     """Requests answered by the store at ``base``; the loop is ``loop``'s (the flavour's runtime)."""
 
+    in_process = True
+    """JSON bodies come as ``JsonBody``: a handler may read the caller's value instead of decoding (``_bulk_docs``)."""
+
     def __init__(self, base: str, store: Store, loop: Runtime) -> None:
         self.base = base
         self.store = store
