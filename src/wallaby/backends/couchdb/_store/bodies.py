@@ -96,7 +96,7 @@ def parse_doc(obj: object, *, borrowed: bool = False) -> Incoming:
         if borrowed:
             return parse_doc(_carried(obj))
         raise BadRequest("Document must be a JSON object")
-    specials = [key for key in obj if key[:1] == "_"]
+    specials = [key for key in obj if "_" <= key < "`"]  # starts with "_" ("`" follows it), no slice made
     if borrowed and specials:
         if not _plain(obj, specials):
             return parse_doc(_carried(obj))

@@ -216,7 +216,7 @@ class Mapped:
     def __init__(self, after: int, changed: list[Any], views: int) -> None:
         self.after = after
         self.changed = changed
-        self.rows: list[tuple[int, bytes, str, int, bytes, bytes]] = []
+        self.rows: list[tuple[int, bytearray, str, int, bytearray, bytearray]] = []
         self.added = [0] * views  # rows per view
 
     @property
@@ -325,7 +325,9 @@ class Index:
                 results += box.map(keys, call.decode(), self.freeze)
         rows, added = mapped.rows, mapped.added
         dumps = orjson.dumps
-        sort_keys: dict[bytes, bytes] = {}  # a key's JSON -> its sort key: a batch repeats keys
+        # bytearray, not bytes, for what SQLite stores: CPython's sqlite3 (3.11) looks for an adapter
+        # for each bytes parameter, raising and dropping an AttributeError; a bytearray is bound as it is.
+        sort_keys: dict[bytes, bytearray] = {}  # a key's JSON -> its sort key: a batch repeats keys
         for row, per_view in zip(live, results, strict=True):
             docid = row[1]
             for view, emitted in enumerate(per_view):
@@ -336,8 +338,8 @@ class Index:
                     k = dumps(key)
                     sk = sort_keys.get(k)
                     if sk is None:
-                        sk = sort_keys[k] = sort_key(key)
-                    rows.append((view, sk, docid, dup, k, dumps(value)))
+                        sk = sort_keys[k] = bytearray(sort_key(key))
+                    rows.append((view, sk, docid, dup, bytearray(k), bytearray(dumps(value))))
         return mapped
 
     def write_batch(

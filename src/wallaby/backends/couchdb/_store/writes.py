@@ -335,8 +335,8 @@ class _Writer:
 
     def _queue(self, seq: int, docid: str, rev: str, deleted: int, tree: bytes, body: bytes) -> None:
         """A new document's row, written by the next ``flush``."""
-        # bytearray, not bytes: CPython's sqlite3 (3.11) looks for an adapter for each bytes or None
-        # parameter, raising and dropping an AttributeError each time; a bytearray is bound as it is.
+        # bytearray, not bytes, and no None: CPython's sqlite3 (3.11) looks for an adapter for each bytes
+        # or None parameter, raising and dropping an AttributeError each time; a bytearray is bound as it is.
         self._inserts.append((seq, docid, rev, deleted, bytearray(tree), bytearray(body)))
         self.fresh.add(docid)
         if deleted:
