@@ -71,11 +71,17 @@ class Incoming:
         self.deleted = False
         self.body: dict[str, Any] = {}
         self.attachments: dict[str, Any] | None = None
-        self.data: bytes = b""
+        self.data = bytearray()
 
-    def encode(self) -> bytes:
-        """The body as stored."""
-        data = self.data = orjson.dumps(self.body)
+    def encode(self) -> bytearray:
+        """The body as stored.
+
+        A copy of orjson's bytes: a thousand of those kept alive at once (a
+        bulk request's) cost ten times their encoding in the allocator (each is
+        cut down from a larger buffer, leaving the heap in pieces); the copy is
+        made to measure. A bytearray, as SQLite takes it (``writes._Writer._queue``).
+        """
+        data = self.data = bytearray(orjson.dumps(self.body))
         if len(data) > MAX_DOCUMENT_SIZE:
             raise HttpError("Document exceeds the maximum document size", status=413, error="document_too_large")
         return data

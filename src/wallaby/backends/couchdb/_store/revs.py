@@ -105,7 +105,7 @@ def id_bytes(rid: str) -> bytes:
     return rid.encode("utf-8", "surrogatepass")
 
 
-def new_rev_id(deleted: bool, parent: Rev | None, body: bytes, attachments: bytes = b"") -> str:
+def new_rev_id(deleted: bool, parent: Rev | None, body: bytes | bytearray, attachments: bytes = b"") -> str:
     """The id of a new revision: an md5 of what it is, so the same edit made twice gets the same rev.
 
     CouchDB hashes the Erlang terms of the same parts; the ids differ from

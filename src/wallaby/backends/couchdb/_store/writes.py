@@ -64,7 +64,7 @@ class DocState:
         rev: Rev,
         deleted: bool,
         atts: bytes | None,
-        body: bytes,
+        body: bytes | bytearray,
     ) -> None:
         self.id = docid
         self.seq = seq
@@ -333,11 +333,11 @@ class _Writer:
         nodes[0][3] = deleted
         self._queue(seq, docid, f"{pos}-{ids[0]}", deleted, orjson.dumps(nodes), doc.data)
 
-    def _queue(self, seq: int, docid: str, rev: str, deleted: int, tree: bytes, body: bytes) -> None:
+    def _queue(self, seq: int, docid: str, rev: str, deleted: int, tree: bytes, body: bytearray) -> None:
         """A new document's row, written by the next ``flush``."""
         # bytearray, not bytes, and no None: CPython's sqlite3 (3.11) looks for an adapter for each bytes
         # or None parameter, raising and dropping an AttributeError each time; a bytearray is bound as it is.
-        self._inserts.append((seq, docid, rev, deleted, bytearray(tree), bytearray(body)))
+        self._inserts.append((seq, docid, rev, deleted, bytearray(tree), body))
         self.fresh.add(docid)
         if deleted:
             self._dead += 1
@@ -461,7 +461,7 @@ class _Writer:
         tree: RevTree,
         rev: Rev,
         deleted: bool,
-        body: bytes,
+        body: bytes | bytearray,
         atts: _Attachments,
         atts_json: bytes | None,
     ) -> None:
