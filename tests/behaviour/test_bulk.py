@@ -101,10 +101,13 @@ async def test_bulk_docs_stores_what_json_carries_and_leaves_the_docs_but_their_
     assert (await db.get("plain"))["nested"] == {"tags": ["a", "b"], "day": "2026-12-02"}
     assert (await db.get("ordered"))["n"] == 1
     assert [row["key"] for row in await db.view("d/v")] == [None, 1, 2]
-    history = {"_id": "h", "_rev": "2-" + "b" * 32, "_revisions": {"start": 2, "ids": ("b" * 32, "a" * 32)}}
-    await db.bulk_docs([history], new_edits=False)
-    assert (await db.get("h", revs=True))["_revisions"]["ids"] == ["b" * 32, "a" * 32]
-    assert history["_revisions"]["ids"] == ("b" * 32, "a" * 32)
+    as_tuple = {"_id": "t", "_rev": "2-" + "b" * 32, "_revisions": {"start": 2, "ids": ("b" * 32, "a" * 32)}}
+    as_list = {"_id": "l", "_rev": "2-" + "b" * 32, "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]}}
+    await db.bulk_docs([as_tuple, as_list], new_edits=False)
+    for docid in ("t", "l"):
+        assert (await db.get(docid, revs=True))["_revisions"]["ids"] == ["b" * 32, "a" * 32]
+    assert as_tuple["_revisions"] == {"start": 2, "ids": ("b" * 32, "a" * 32)}
+    assert as_list == {"_id": "l", "_rev": "2-" + "b" * 32, "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]}}
 
 
 @pytest.mark.couchdb_only  # PouchDB Server ignores all_or_nothing; CouchDB 2+ refuses it

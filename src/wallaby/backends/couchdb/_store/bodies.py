@@ -94,9 +94,10 @@ def parse_doc(obj: object, *, borrowed: bool = False) -> Incoming:
     ``borrowed``: the caller's own document, handed over in this process
     (``JsonBody``), which is never changed: it is copied before its special
     members are taken out. One that is not a plain dict, or has special
-    members other than a ``str`` ``_id`` and ``_rev`` and a ``bool``
-    ``_deleted``, or is a design document, is read as JSON carries it (encoded
-    and decoded), so that the rules see what a server would be sent.
+    members other than a ``str`` ``_id`` and ``_rev``, a ``bool``
+    ``_deleted`` and ``_revisions`` whose ``ids`` are a list of ``str``, or is
+    a design document, is read as JSON carries it (encoded and decoded), so
+    that the rules see what a server would be sent.
     """
     if type(obj) is not dict:
         if borrowed:
@@ -148,7 +149,12 @@ def _carried(obj: object) -> Any:
 def _plain(obj: dict[str, Any], specials: list[str]) -> bool:
     """Are these special members of a caller's document plain ones, and it no design document."""
     for key in specials:
-        if type(obj[key]) is not _PLAIN.get(key):
+        value = obj[key]
+        if key == "_revisions":  # as a replicator sends it
+            ids = value.get("ids") if type(value) is dict else None
+            if type(ids) is not list or any(type(rid) is not str for rid in ids):
+                return False
+        elif type(value) is not _PLAIN.get(key):
             return False
     docid = obj.get("_id")
     return not (docid and docid.startswith("_design/"))
