@@ -55,9 +55,10 @@ class JsonBody(bytes):
     """JSON bytes that keep the value they encode, for a reader in this process (the embedded store).
 
     The bytes are made at once, as for any body (a value JSON cannot hold is
-    refused here, and what is sent is the value as it was then); a reader that
-    takes ``value`` instead of decoding the bytes again must neither change it
-    nor keep it.
+    refused here, and what is sent is the value as it was then). A request's
+    value is the caller's: the store reads it instead of decoding the bytes
+    again, and neither changes nor keeps it. An answer's is made for the
+    caller alone (``_store/requests.own_json_reply``), who takes it as it is.
     """
 
     value: Any

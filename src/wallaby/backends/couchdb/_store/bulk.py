@@ -65,9 +65,9 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
         raise method_not_allowed("POST")
     runtime = request.runtime
     raw = await request.read_body()
-    borrowed = type(raw) is JsonBody
 
     def parse() -> tuple[list[Incoming], bool, bool]:
+        borrowed = type(raw) is JsonBody  # the caller's own documents, from this process
         if type(raw) is JsonBody:
             body = raw.value
         else:
