@@ -67,10 +67,10 @@ async def bulk_docs(request: Request, db: LocalDb, rest: list[str]) -> Reply:
     raw = await request.read_body()
 
     def parse() -> tuple[list[Incoming], bool, bool]:
-        borrowed = type(raw) is JsonBody  # the caller's own documents, from this process
-        if type(raw) is JsonBody:
-            body = raw.value
+        if type(raw) is JsonBody:  # the caller's own documents, from this process
+            body, borrowed = raw.value, True
         else:
+            borrowed = False
             try:
                 body = loads(raw)
             except JSONDecodeError:

@@ -325,8 +325,7 @@ class Index:
                 results += box.map(keys, call.decode(), self.freeze)
         rows, added = mapped.rows, mapped.added
         dumps = orjson.dumps
-        # bytearray, not bytes, for what SQLite stores: CPython's sqlite3 (3.11) looks for an adapter
-        # for each bytes parameter, raising and dropping an AttributeError; a bytearray is bound as it is.
+        # bytearray, not bytes, for what SQLite stores (why: writes._Writer._queue)
         sort_keys: dict[bytes, bytearray] = {}  # a key's JSON -> its sort key: a batch repeats keys
         for row, per_view in zip(live, results, strict=True):
             docid = row[1]
